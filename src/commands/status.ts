@@ -1,0 +1,25 @@
+/** `pgssl status`: options → evidence → report → text or JSON, and the exit code. */
+import { collectStatusEvidence } from '../status/collect.js';
+import { renderStatus } from '../status/render.js';
+import { buildStatusReport } from '../status/report.js';
+import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
+import { colourWanted, makeStyle } from '../ui/style.js';
+
+export interface StatusOptions extends ConnectionFlags {
+  json?: boolean;
+  color?: boolean;
+  expiryWarnDays: number;
+}
+
+export async function statusCommand(options: StatusOptions): Promise<number> {
+  const target = resolveConnectionTarget(options);
+  const now = new Date();
+  const evidence = await collectStatusEvidence(target, now);
+  const report = buildStatusReport(evidence, { now, expiryWarnDays: options.expiryWarnDays });
+  if (options.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } else {
+    process.stdout.write(renderStatus(report, makeStyle(colourWanted(options.color, process.stdout))));
+  }
+  return report.exitCode;
+}

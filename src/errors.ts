@@ -1,0 +1,65 @@
+/**
+ * The small error taxonomy. Every failure a user can cause or fix is a
+ * PgsslError carrying its exit code; anything else is a bug and is shown as
+ * "unexpected error" with details (see cli.ts).
+ */
+
+export const ExitCode = {
+  ok: 0,
+  operational: 1,
+  usage: 2,
+  checkFailed: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class PgsslError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options?.hint;
+  }
+  readonly hint: string | undefined;
+  override name = 'PgsslError';
+}
+
+/** Bad flags, unreadable or invalid input files: exit 2. */
+export class UsageError extends PgsslError {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, ExitCode.usage, options);
+  }
+  override name = 'UsageError';
+}
+
+/** The server or the system did not let us do the job: exit 1. */
+export class OperationalError extends PgsslError {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, ExitCode.operational, options);
+  }
+  override name = 'OperationalError';
+}
+
+/** PostgreSQL's error fields, when the cause is a server error. */
+export interface PgErrorFields {
+  code?: string;
+  detail?: string;
+  hint?: string;
+}
+
+export function pgErrorFields(error: unknown): PgErrorFields | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, detail, hint } = error as Record<string, unknown>;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
+  return {
+    code,
+    detail: typeof detail === 'string' ? detail : undefined,
+    hint: typeof hint === 'string' ? hint : undefined,
+  };
+}
+
+/** Plain message of any thrown value, for context lines. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,87 @@
+/**
+ * Gathers the evidence for `pgssl status`: server facts, a real TLS
+ * handshake, files on disk, pg_hba.conf as the server reads it, live
+ * sessions. Read-only from start to end.
+ */
+import { X509Certificate } from 'node:crypto';
+import { summarizeCertificate } from '../certs/x509.js';
+import { withClient, type Client } from '../server/connect.js';
+import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
+import { discoverServerFacts, privilegeReason } from '../server/facts.js';
+import { readServerHbaRules } from '../server/hbaFileRules.js';
+import { readOrNote, type Limitation } from '../server/limitations.js';
+import { checkLocality } from '../server/locality.js';
+import { readTcpSessions } from '../server/sessions.js';
+import { probeTls } from '../server/tlsProbe.js';
+import { inspectServerFiles } from './certFiles.js';
+import type { StatusEvidence, TlsEvidence } from './evidence.js';
+import { probeAddressFor, readListenAddresses } from './listen.js';
+
+export async function collectStatusEvidence(target: ConnectionTarget, now = new Date()): Promise<StatusEvidence> {
+  return withClient(target, (client) => collectWith(client, target, now));
+}
+
+async function collectWith(client: Client, target: ConnectionTarget, now: Date): Promise<StatusEvidence> {
+  const limitations: Limitation[] = [];
+  const facts = await discoverServerFacts(client, limitations);
+  const listen = readListenAddresses(facts.settings.listen_addresses?.value);
+  const port = Number(facts.settings.port?.value ?? target.port);
+
+  const probeHost = isSocketHost(target.host) ? probeAddressFor(listen) : target.host;
+  const tls = await probeServedTls(probeHost, port, now);
+
+  const dataDirectory = facts.settings.data_directory?.value;
+  const locality = checkLocality(dataDirectory, port, facts.postmasterStartEpoch);
+  let files: StatusEvidence['files'] = [];
+  if (locality.local === true && dataDirectory) {
+    files = inspectServerFiles(facts.settings, dataDirectory, now);
+  } else {
+    limitations.push({ what: 'certificate and key files on disk', reason: locality.local === true ? 'data directory unknown' : locality.reason });
+  }
+
+  const hbaRules = await readOrNote(limitations, 'pg_hba_file_rules (pg_hba.conf as the server reads it)', () => readServerHbaRules(client), (error) =>
+    privilegeReason(error, 'superuser, or EXECUTE on pg_hba_file_rules() granted by a superuser'),
+  );
+  const sessions = await readOrNote(limitations, 'live sessions', () => readTcpSessions(client));
+  if (sessions && !facts.canReadAllStats) {
+    limitations.push({ what: 'sessions of other roles', reason: `their client addresses are hidden from role "${facts.currentUser}" (needs superuser or pg_read_all_stats)` });
+  }
+
+  return {
+    checkedAt: now.toISOString(),
+    connection: { host: target.host, port: target.port, user: target.user, database: target.database, tls: facts.ownTls },
+    server: {
+      version: facts.versionText,
+      versionNum: facts.versionNum,
+      major: facts.major,
+      currentUser: facts.currentUser,
+      superuser: facts.isSuperuser,
+      inRecovery: facts.inRecovery,
+      settings: facts.settings,
+      fileSettings: facts.fileSettings,
+    },
+    listen,
+    tls,
+    locality,
+    files,
+    hba: hbaRules ? { rules: hbaRules } : undefined,
+    sessions: sessions ? { withoutTls: sessions.filter((s) => !s.tls), otherRolesHidden: !facts.canReadAllStats } : undefined,
+    limitations,
+  };
+}
+
+async function probeServedTls(host: string | undefined, port: number, now: Date): Promise<TlsEvidence> {
+  if (!host) return { probedAt: null, accepted: false, reason: 'the server listens on no TCP address (listen_addresses is empty)' };
+  const result = await probeTls({ host, port, servername: host });
+  const probedAt = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (!result.accepted) return { probedAt, accepted: false, reason: result.reason };
+  return {
+    probedAt,
+    accepted: true,
+    protocol: result.protocol,
+    cipher: result.cipher,
+    cipherBits: result.cipherBits,
+    servedCertificate: result.chainDer[0] ? summarizeCertificate(new X509Certificate(result.chainDer[0]), now) : undefined,
+    servedChainLength: result.chainDer.length,
+  };
+}

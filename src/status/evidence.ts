@@ -1,0 +1,58 @@
+/** Everything `pgssl status` observed, as plain data (also the --json shape). */
+import type { CertificateSummary } from '../certs/x509.js';
+import type { Limitation } from '../server/limitations.js';
+import type { LiveSession } from '../server/sessions.js';
+import type { FileSetting, SettingFact } from '../server/facts.js';
+import type { Locality } from '../server/locality.js';
+import type { ServerHbaRule } from '../server/hbaFileRules.js';
+
+export interface TlsEvidence {
+  probedAt: string | null;
+  accepted: boolean;
+  reason?: string;
+  protocol?: string;
+  cipher?: string;
+  cipherBits?: number;
+  servedCertificate?: CertificateSummary;
+  servedChainLength?: number;
+}
+
+export interface CertFileEvidence {
+  role: 'cert' | 'key' | 'ca';
+  setting: string;
+  path: string;
+  exists: boolean;
+  readable: boolean;
+  problem?: string;
+  mode?: string;
+  ownerUid?: number;
+  /** For certificates: the first (leaf) certificate. */
+  certificate?: CertificateSummary;
+  certificateCount?: number;
+  /** For the key: PostgreSQL's permission rule, pair match, passphrase. */
+  permissionProblem?: string;
+  matchesCertificate?: boolean;
+  passphraseProtected?: boolean;
+}
+
+export interface StatusEvidence {
+  checkedAt: string;
+  connection: { host: string; port: number; user: string; database: string; tls: boolean };
+  server: {
+    version: string;
+    versionNum: number;
+    major: number;
+    currentUser: string;
+    superuser: boolean;
+    inRecovery: boolean;
+    settings: Record<string, SettingFact>;
+    fileSettings?: FileSetting[];
+  };
+  listen: { addresses: string | null; localOnly: boolean; noTcp: boolean };
+  tls: TlsEvidence;
+  locality: Locality;
+  files: CertFileEvidence[];
+  hba?: { rules: ServerHbaRule[] };
+  sessions?: { withoutTls: LiveSession[]; otherRolesHidden: boolean };
+  limitations: Limitation[];
+}

@@ -1,0 +1,280 @@
+/**
+ * Turns status evidence into findings with stable IDs, a severity and a fix.
+ * Pure: the same evidence always gives the same findings. An `error` finding
+ * means "not compliant": TLS does not work or a remote client can still get in
+ * without it.
+ */
+import type { CertificateSummary } from '../certs/x509.js';
+import { isLoopbackAddress } from '../hba/addresses.js';
+import type { ServerHbaRule } from '../server/hbaFileRules.js';
+import type { StatusEvidence } from './evidence.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  id: string;
+  severity: Severity;
+  message: string;
+  fix?: string;
+  /** The rules, sessions or files the finding is about. */
+  items?: string[];
+}
+
+export interface FindingOptions {
+  now: Date;
+  expiryWarnDays: number;
+}
+
+export function evaluateFindings(evidence: StatusEvidence, options: FindingOptions): Finding[] {
+  return [
+    ...tlsFindings(evidence),
+    ...hbaFindings(evidence),
+    ...sessionFindings(evidence),
+    ...fileFindings(evidence),
+    ...expiryFindings(evidence, options),
+    ...settingFindings(evidence),
+  ];
+}
+
+function tlsFindings(evidence: StatusEvidence): Finding[] {
+  const ssl = evidence.server.settings.ssl?.value;
+  const { tls, listen } = evidence;
+  const findings: Finding[] = [];
+  if (ssl !== 'on') {
+    findings.push({
+      id: 'SSL_OFF',
+      severity: 'error',
+      message: 'ssl is off: every client connection travels in clear text.',
+      fix: 'Run `pgssl enable` (or `pgssl enable --dry-run` to see the plan first).',
+    });
+  } else if (listen.noTcp) {
+    findings.push({ id: 'LISTEN_NO_TCP', severity: 'info', message: 'listen_addresses is empty: the server accepts no TCP connections, so TLS cannot be used or needed.' });
+  } else if (!tls.accepted) {
+    findings.push({
+      id: 'TLS_NOT_WORKING',
+      severity: 'error',
+      message: `ssl is on, but a real TLS handshake with ${tls.probedAt} failed: ${tls.reason}. SHOW ssl says "on" even when the certificate or key could not be loaded.`,
+      fix: 'Look in the server log for "could not load server certificate file" or "private key file"; fix ssl_cert_file/ssl_key_file and their permissions, then SELECT pg_reload_conf(). `pgssl enable` does this and verifies it.',
+    });
+  }
+  if (tls.accepted && tls.servedCertificate?.selfSigned) {
+    findings.push({
+      id: 'CERT_SELF_SIGNED',
+      severity: 'info',
+      message: 'The served certificate is self-signed: clients can encrypt but cannot use sslmode=verify-full without pinning this exact certificate.',
+      fix: 'Use a CA-signed certificate (`pgssl enable` creates a private CA by default, or pass your own with --cert-file/--key-file/--ca-file).',
+    });
+  }
+  if (listen.localOnly) {
+    findings.push({
+      id: 'LISTEN_LOCAL_ONLY',
+      severity: 'info',
+      message: `listen_addresses = '${listen.addresses}': remote clients cannot reach this server at all today; the pg_hba.conf findings matter as soon as it listens on another address.`,
+    });
+  }
+  return findings;
+}
+
+function ruleLocation(rule: ServerHbaRule): string {
+  return `${rule.fileName ?? 'pg_hba.conf'}:${rule.lineNumber}`;
+}
+
+function describeRule(rule: ServerHbaRule): string {
+  const address = rule.netmask ? `${rule.address}/${rule.netmask}` : rule.address;
+  return `${ruleLocation(rule)}: ${rule.type} ${rule.database?.join(',')} ${rule.userName?.join(',')} ${address} ${rule.authMethod}`;
+}
+
+export function allowsRemote(rule: ServerHbaRule): boolean {
+  return rule.error === null && rule.authMethod !== 'reject' && rule.address !== null && !isLoopbackAddress(rule.address, rule.netmask);
+}
+
+function hbaFindings(evidence: StatusEvidence): Finding[] {
+  if (!evidence.hba) return [];
+  const { rules } = evidence.hba;
+  const findings: Finding[] = [];
+  const invalid = rules.filter((rule) => rule.error !== null);
+  if (invalid.length > 0) {
+    findings.push({
+      id: 'HBA_INVALID',
+      severity: 'error',
+      message: 'pg_hba.conf on disk has lines the server rejects: the next reload keeps the old rules, the next restart fails.',
+      fix: 'Fix the lines below (the server itself reports them in pg_hba_file_rules).',
+      items: invalid.map((rule) => `${ruleLocation(rule)}: ${rule.error}`),
+    });
+  }
+  const plain = rules.filter((rule) => rule.type === 'host' && allowsRemote(rule));
+  if (plain.length > 0) {
+    findings.push({
+      id: 'HBA_PLAIN_REMOTE',
+      severity: 'error',
+      message: `${plain.length} pg_hba.conf rule(s) of type "host" let remote clients in without TLS (ssl = on alone enforces nothing).`,
+      fix: 'Change them to "hostssl" once TLS works: `pgssl enable` does it in the safe order, `pgssl hba rewrite FILE --diff` shows the change.',
+      items: plain.map(describeRule),
+    });
+  }
+  const holes = rules.filter((rule) => rule.type === 'hostnossl' && allowsRemote(rule));
+  if (holes.length > 0) {
+    findings.push({
+      id: 'HBA_NOSSL_ALLOW',
+      severity: 'error',
+      message: `${holes.length} "hostnossl" rule(s) explicitly let remote clients in only without TLS.`,
+      fix: 'Remove them, or make them "reject" if they exist to refuse plain connections.',
+      items: holes.map(describeRule),
+    });
+  }
+  return findings;
+}
+
+function sessionFindings(evidence: StatusEvidence): Finding[] {
+  const sessions = evidence.sessions?.withoutTls ?? [];
+  if (sessions.length === 0) return [];
+  const remote = sessions.some((session) => session.clientAddr !== null && !isLoopbackAddress(session.clientAddr));
+  return [
+    {
+      id: 'SESSIONS_WITHOUT_TLS',
+      severity: remote ? 'error' : 'warning',
+      message: `${sessions.length} live TCP session(s) do not use TLS${remote ? ', some from remote hosts' : ' (all from loopback)'}; they keep working unencrypted until they reconnect.`,
+      fix: 'Once pg_hba.conf enforces TLS, end them with SELECT pg_terminate_backend(pid) (or `pgssl enable --terminate-non-ssl`); walsenders reconnect by themselves.',
+      items: sessions.map(
+        (s) => `pid ${s.pid} ${s.backendType} user=${s.user ?? '?'} db=${s.database ?? '-'} from ${s.clientAddr} app=${s.applicationName || '-'}`,
+      ),
+    },
+  ];
+}
+
+function fileFindings(evidence: StatusEvidence): Finding[] {
+  const sslOn = evidence.server.settings.ssl?.value === 'on';
+  const findings: Finding[] = [];
+  for (const file of evidence.files) {
+    // With ssl off, absent files at the default paths are simply not set up yet.
+    const notSetUp = !sslOn && !file.exists;
+    if (file.problem && !notSetUp) {
+      findings.push({
+        id: file.role === 'key' ? 'KEY_FILE_PROBLEM' : 'CERT_FILE_PROBLEM',
+        severity: sslOn && file.role !== 'ca' ? 'error' : 'warning',
+        message: `${file.setting} = ${file.path}: ${file.problem}.`,
+        fix: 'Point the setting at a readable PEM file owned by the server\'s OS user, or let `pgssl enable` create and install one.',
+      });
+    }
+    if (file.permissionProblem) {
+      findings.push({
+        id: 'KEY_PERMISSIONS',
+        severity: 'error',
+        message: `${file.path}: ${file.permissionProblem}. The server refuses to load such a key at the next reload or restart.`,
+        fix: `chown postgres: ${file.path} && chmod 0600 ${file.path}`,
+      });
+    }
+    if (file.matchesCertificate === false) {
+      findings.push({
+        id: 'KEY_MISMATCH',
+        severity: 'error',
+        message: `${file.path} is not the private key of the certificate in ssl_cert_file: the server cannot load the pair.`,
+        fix: 'Install the key that belongs to the certificate, or issue a new pair with `pgssl enable`.',
+      });
+    }
+    if (file.passphraseProtected && !evidence.server.settings.ssl_passphrase_command?.value) {
+      findings.push({
+        id: 'KEY_PASSPHRASE',
+        severity: sslOn ? 'error' : 'warning',
+        message: `${file.path} is passphrase-protected and ssl_passphrase_command is not set: the server cannot load it on reload.`,
+        fix: 'Set ssl_passphrase_command (and ssl_passphrase_command_supports_reload), or install an unencrypted key with mode 0600.',
+      });
+    }
+  }
+  return findings;
+}
+
+function expiryFindings(evidence: StatusEvidence, options: FindingOptions): Finding[] {
+  const seen = new Set<string>();
+  const certs: { where: string; cert: CertificateSummary }[] = [];
+  if (evidence.tls.servedCertificate) certs.push({ where: `served by ${evidence.tls.probedAt}`, cert: evidence.tls.servedCertificate });
+  for (const file of evidence.files) if (file.certificate && file.role === 'cert') certs.push({ where: file.path, cert: file.certificate });
+  const findings: Finding[] = [];
+  for (const { where, cert } of certs) {
+    if (seen.has(cert.fingerprintSha256)) continue;
+    seen.add(cert.fingerprintSha256);
+    if (new Date(cert.notAfter) < options.now) {
+      findings.push({
+        id: 'CERT_EXPIRED',
+        severity: 'error',
+        message: `The server certificate (${where}) expired on ${cert.notAfter}: verifying clients refuse it.`,
+        fix: 'Issue a new one: `pgssl rotate`.',
+      });
+    } else if (new Date(cert.notBefore) > options.now) {
+      findings.push({ id: 'CERT_NOT_YET_VALID', severity: 'error', message: `The server certificate (${where}) is not valid before ${cert.notBefore}.`, fix: 'Check the clock of the host that issued it.' });
+    } else if (cert.daysLeft < options.expiryWarnDays) {
+      findings.push({
+        id: 'CERT_EXPIRES_SOON',
+        severity: 'warning',
+        message: `The server certificate (${where}) expires in ${cert.daysLeft} day(s), on ${cert.notAfter}.`,
+        fix: 'Issue a new one before then: `pgssl rotate`.',
+      });
+    }
+  }
+  return findings;
+}
+
+const weakProtocols = new Set(['', 'TLSv1', 'TLSv1.1']);
+// Additive cipher-list tokens that pull in CBC, static RSA or worse (OpenSSL ciphers(1)).
+const broadCipherTokens = /(^|:)\s*\+?(HIGH|MEDIUM|LOW|ALL|DEFAULT|3DES|RC4|DES|kRSA|RSA|AES|AES128|AES256|CAMELLIA|SHA1|SHA)\s*(?=:|$)/;
+
+function settingFindings(evidence: StatusEvidence): Finding[] {
+  const { settings, fileSettings } = evidence.server;
+  const findings: Finding[] = [];
+  const minProtocol = settings.ssl_min_protocol_version?.value;
+  if (minProtocol !== undefined && weakProtocols.has(minProtocol)) {
+    findings.push({
+      id: 'WEAK_MIN_PROTOCOL',
+      severity: 'warning',
+      message: `ssl_min_protocol_version = '${minProtocol}' allows TLS versions older than 1.2, which have known weaknesses.`,
+      fix: "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.2'; SELECT pg_reload_conf();",
+    });
+  }
+  const ciphers = settings.ssl_ciphers?.value;
+  if (ciphers !== undefined && broadCipherTokens.test(ciphers)) {
+    findings.push({
+      id: 'WEAK_CIPHERS',
+      severity: 'warning',
+      message: `ssl_ciphers = '${ciphers}' still offers CBC suites and key exchanges without forward secrecy (this is PostgreSQL's default).`,
+      fix: "ALTER SYSTEM SET ssl_ciphers = 'ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL'; SELECT pg_reload_conf();",
+    });
+  }
+  const broken = (fileSettings ?? []).filter((row) => row.error !== null);
+  if (broken.length > 0) {
+    findings.push({
+      id: 'CONFIG_FILE_ERRORS',
+      severity: 'warning',
+      message: 'The configuration files have errors: the server keeps old values for the settings concerned.',
+      items: broken.map((row) => `${row.sourcefile}:${row.sourceline}: ${row.name ?? ''} ${row.error}`),
+    });
+  }
+  const notReloaded = (fileSettings ?? []).filter((row) => row.error === null && !row.applied && row.name?.startsWith('ssl') && isLastAssignment(fileSettings!, row));
+  if (notReloaded.length > 0) {
+    findings.push({
+      id: 'SSL_SETTINGS_NOT_RELOADED',
+      severity: 'warning',
+      message: 'TLS settings were changed in the configuration files but not loaded yet.',
+      fix: 'SELECT pg_reload_conf();',
+      items: notReloaded.map((row) => `${row.sourcefile}:${row.sourceline}: ${row.name} = '${row.setting}'`),
+    });
+  }
+  const restart = Object.values(settings).filter((s) => s.name.startsWith('ssl') && s.pendingRestart);
+  if (restart.length > 0) {
+    findings.push({ id: 'SSL_PENDING_RESTART', severity: 'warning', message: `Changed but waiting for a server restart: ${restart.map((s) => s.name).join(', ')}.` });
+  }
+  return findings;
+}
+
+/** pg_file_settings lists every assignment; only the last one for a name counts. */
+function isLastAssignment(rows: { name: string | null }[], row: { name: string | null }): boolean {
+  return rows.filter((r) => r.name === row.name).at(-1) === row;
+}
+
+export type Compliance = 'compliant' | 'not-compliant' | 'unknown';
+
+/** Exit 3 on any error finding; exit 1 when a deciding check could not run. */
+export function judgeCompliance(evidence: StatusEvidence, findings: Finding[]): Compliance {
+  if (findings.some((f) => f.severity === 'error')) return 'not-compliant';
+  if (!evidence.hba) return 'unknown';
+  return 'compliant';
+}

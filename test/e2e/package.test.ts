@@ -1,0 +1,32 @@
+/** The packed tarball installs into an empty folder and its `pgssl` runs. */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { repoRoot } from '../support/pgbin.js';
+
+it('npm pack → npm install in an empty folder → pgssl --version', { timeout: 180_000 }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'pgssl-pack-'));
+  try {
+    // --ignore-scripts: the build already ran (npm test builds first); prepack would rebuild.
+    const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+    const listing = execFileSync('tar', ['-tzf', join(work, tarball)], { encoding: 'utf8' });
+    assert.match(listing, /package\/dist\/src\/cli\.cjs/);
+    assert.match(listing, /package\/bin\/package\.json/, 'bin/ is CommonJS through its own package.json');
+    assert.doesNotMatch(listing, /package\/dist\/test\//, 'tests are not shipped');
+    const app = join(work, 'app');
+    execFileSync('mkdir', [app]);
+    writeFileSync(join(app, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball)], { cwd: app, stdio: 'pipe' });
+    const version = execFileSync(join(app, 'node_modules', '.bin', 'pgssl'), ['--version'], { encoding: 'utf8' }).trim();
+    assert.equal(version, JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
+    // A real command loads the ESM modules and pg from the installed package.
+    const down = spawnSync(join(app, 'node_modules', '.bin', 'pgssl'), ['status', '-h', '127.0.0.1', '-p', '1'], { encoding: 'utf8' });
+    assert.equal(down.status, 1);
+    assert.match(down.stderr, /connection refused/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
