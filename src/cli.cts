@@ -78,7 +78,90 @@ Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege t
       process.exitCode = await statusCommand({ ...connectionFlags(options), json: all.json, color: all.color, expiryWarnDays: Number(options.expiryWarnDays) });
     });
 
+  addHbaCommands(program);
   return program;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function addRewriteOptions(command: Command): Command {
+  return command
+    .option('--include-loopback', 'convert loopback-only rules (127.0.0.0/8, ::1, localhost, samehost) too')
+    .option('--skip-replication', 'leave rules for the replication keyword as they are')
+    .option('--only-db <name>', 'only rules whose database field names this (repeatable)', collect)
+    .option('--only-user <name>', 'only rules whose user field names this (repeatable)', collect)
+    .option('--only-address <addr>', 'only rules with exactly this address, as written (repeatable)', collect)
+    .option('--pg-major <n>', 'read the file as this PostgreSQL major reads it (12-18; default 18)');
+}
+
+function addHbaCommands(program: Command): void {
+  const hba = program
+    .command('hba')
+    .description('offline pg_hba.conf tools: check, rewrite, explain')
+    .helpOption('--help', 'show help');
+  addRewriteOptions(
+    hba
+      .command('check <file>')
+      .description('list the rules that let remote clients in without TLS (exit 0 none, 3 some, 2 invalid file)')
+      .helpOption('--help', 'show help'),
+  )
+    .addHelpText('after', '\nExamples:\n  pgssl hba check /etc/postgresql/16/main/pg_hba.conf --pg-major 16\n  pgssl hba check templates/pg_hba.conf.j2 --json')
+    .action(async (file: string, options, command: Command) => {
+      const { hbaCheckCommand } = await import('./commands/hba.js');
+      const all = command.optsWithGlobals();
+      process.exitCode = await hbaCheckCommand(file, { ...options, json: all.json, color: all.color });
+    });
+  addRewriteOptions(
+    hba
+      .command('rewrite <file>')
+      .description('print the file with remote host rules turned into hostssl (only the keyword changes)')
+      .helpOption('--help', 'show help')
+      .option('--diff', 'print a unified diff instead of the file')
+      .option('--write', 'replace the file (and changed include files) in place, atomically, after a backup'),
+  )
+    .addHelpText('after', '\nExamples:\n  pgssl hba rewrite pg_hba.conf --diff\n  pgssl hba rewrite pg_hba.conf --write --skip-replication')
+    .action(async (file: string, options, command: Command) => {
+      const { hbaRewriteCommand } = await import('./commands/hba.js');
+      const all = command.optsWithGlobals();
+      process.exitCode = await hbaRewriteCommand(file, { ...options, json: all.json, color: all.color });
+    });
+  addConnectionOptions(
+    hba
+      .command('explain')
+      .description('which rule a connection matches, now and after the planned rewrite')
+      .helpOption('--help', 'show help')
+      .requiredOption('--user <name>', 'the database user connecting')
+      .requiredOption('--db <name>', 'the database it asks for (replication for a physical standby)')
+      .option('--addr <ip>', 'client address (omit for the local socket)')
+      .option('--ssl', 'the client uses TLS')
+      .option('--replication', 'a physical replication (walsender) connection')
+      .option('--member-of <roles>', 'comma-separated roles the user belongs to (read from the server when connected)')
+      .option('--hostname <name>', 'the client host name, for rules that name hosts')
+      .option('--file <path>', 'pg_hba.conf to read; without it, ask the server for its hba_file')
+      .option('--include-loopback', 'as in rewrite')
+      .option('--skip-replication', 'as in rewrite')
+      .option('--pg-major <n>', 'with --file: the major to read it as (default 18)'),
+  )
+    .addHelpText('after', '\nExamples:\n  pgssl hba explain --file pg_hba.conf --user app --db appdb --addr 10.1.2.3\n  sudo -u postgres pgssl hba explain --user replicator --db replication --replication --addr 10.0.0.2 --ssl')
+    .action(async (options, command: Command) => {
+      const { hbaExplainCommand } = await import('./commands/hba.js');
+      const all = command.optsWithGlobals();
+      const memberOf = options.memberOf ? String(options.memberOf).split(',').filter(Boolean) : undefined;
+      let { file, pgMajor } = options;
+      let serverMemberOf: string[] | undefined;
+      if (!file) {
+        const { resolveConnectionTarget } = await import('./server/connectionTarget.js');
+        const { withClient } = await import('./server/connect.js');
+        const { readHbaContext } = await import('./server/hbaContext.js');
+        const context = await withClient(resolveConnectionTarget(connectionFlags(options)), (client) => readHbaContext(client, options.user));
+        file = context.hbaFile;
+        pgMajor = String(context.major);
+        serverMemberOf = context.memberOf;
+      }
+      process.exitCode = await hbaExplainCommand({ ...options, file, pgMajor, memberOf: memberOf ?? serverMemberOf, json: all.json, color: all.color });
+    });
 }
 
 function positiveInteger(value: string): string {

@@ -92,22 +92,24 @@ function hbaFindings(evidence: StatusEvidence): Finding[] {
   if (!evidence.hba) return [];
   const { rules } = evidence.hba;
   const findings: Finding[] = [];
-  const invalid = rules.filter((rule) => rule.error !== null);
+  // Some server checks reject a line without a message (e.g. an unresolvable RADIUS server): type is then null.
+  const invalid = rules.filter((rule) => rule.error !== null || rule.type === null);
   if (invalid.length > 0) {
     findings.push({
       id: 'HBA_INVALID',
       severity: 'error',
       message: 'pg_hba.conf on disk has lines the server rejects: the next reload keeps the old rules, the next restart fails.',
       fix: 'Fix the lines below (the server itself reports them in pg_hba_file_rules).',
-      items: invalid.map((rule) => `${ruleLocation(rule)}: ${rule.error}`),
+      items: invalid.map((rule) => `${ruleLocation(rule)}: ${rule.error ?? 'rejected by the server (it gave no reason; see the server log)'}`),
     });
   }
-  const plain = rules.filter((rule) => rule.type === 'host' && allowsRemote(rule));
+  // hostnogssenc admits plain TCP clients exactly like host does.
+  const plain = rules.filter((rule) => (rule.type === 'host' || rule.type === 'hostnogssenc') && allowsRemote(rule));
   if (plain.length > 0) {
     findings.push({
       id: 'HBA_PLAIN_REMOTE',
       severity: 'error',
-      message: `${plain.length} pg_hba.conf rule(s) of type "host" let remote clients in without TLS (ssl = on alone enforces nothing).`,
+      message: `${plain.length} pg_hba.conf rule(s) of type "host" (or hostnogssenc) let remote clients in without TLS (ssl = on alone enforces nothing).`,
       fix: 'Change them to "hostssl" once TLS works: `pgssl enable` does it in the safe order, `pgssl hba rewrite FILE --diff` shows the change.',
       items: plain.map(describeRule),
     });

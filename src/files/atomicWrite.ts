@@ -1,0 +1,51 @@
+/**
+ * Atomic file replacement: a temp file in the same folder, created with its
+ * final mode from the first byte (keys are never readable by others, not even
+ * for a moment), fsync, chown when asked, rename over the target, fsync the
+ * folder. A reader sees the old file or the new one, never half of either.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export interface WriteOptions {
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** Writes `data` to `path` atomically. Throws with the path in the message; leaves no temp file behind. */
+export function writeFileAtomic(path: string, data: string | Buffer, options: WriteOptions): void {
+  const temp = join(dirname(path), `.${basename(path)}.pgssl-${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode);
+    fchmodSync(fd, options.mode); // the umask may have narrowed it; never widened
+    if (options.uid !== undefined && options.gid !== undefined) fchownSync(fd, options.uid, options.gid);
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {}
+    throw new Error(`could not write ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  syncDirectory(dirname(path));
+}
+
+export function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, constants.O_RDONLY);
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename is still atomic.
+  }
+}

@@ -1,0 +1,11 @@
+/** Short human descriptions of rules and errors. Pure. */
+import type { HbaError, HbaRule } from './model.js';
+
+export function describeRule(rule: HbaRule): string {
+  const firstLine = rule.raw.split(/\r?\n/)[0].trim();
+  return `${rule.file}:${rule.line}: ${firstLine}${rule.lineCount > 1 ? ' …' : ''}`;
+}
+
+export function describeErrors(errors: HbaError[]): string {
+  return errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n');
+}
