@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark prints its figures beside a baseline
  * measured in the same run. BENCH="startup hba" picks some.
  */
+import { benchCerts } from './certs.js';
 import { benchHba } from './hba.js';
 import { benchStartup } from './startup.js';
 
@@ -9,6 +10,7 @@ const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const benches: Record<string, () => void | Promise<void>> = {
   startup: () => benchStartup(repoRoot),
   hba: () => benchHba(),
+  certs: () => benchCerts(),
 };
 const wanted = (process.env.BENCH ?? Object.keys(benches).join(' ')).split(/\s+/).filter(Boolean);
 for (const name of wanted) {

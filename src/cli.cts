@@ -79,7 +79,41 @@ Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege t
     });
 
   addHbaCommands(program);
+  addCertCommands(program);
   return program;
+}
+
+function addCertCommands(program: Command): void {
+  const cert = program.command('cert').description('certificate tools').helpOption('--help', 'show help');
+  cert
+    .command('inspect <files...>')
+    .description('subject, names, expiry, key match, chain and name coverage of certificate/key files (exit 0 sound, 3 problem, 2 unreadable)')
+    .helpOption('--help', 'show help')
+    .option('--host <name>', 'check that the certificate covers this host name or IP (repeatable)', collect)
+    .option('--ca <file>', 'check that the certificate chain verifies against this CA')
+    .addOption(new Option('--expiry-warn-days <days>', 'warn when a certificate expires within this many days').default('30').argParser(positiveInteger))
+    .addHelpText('after', '\nExamples:\n  pgssl cert inspect server.crt server.key --ca root.crt --host db1.example.com\n  pgssl cert inspect /var/lib/postgresql/16/main/server.crt --json')
+    .action(async (files: string[], options, command: Command) => {
+      const { certInspectCommand } = await import('./commands/certInspect.js');
+      const all = command.optsWithGlobals();
+      process.exitCode = await certInspectCommand(files, { ...options, expiryWarnDays: Number(options.expiryWarnDays), json: all.json, color: all.color });
+    });
+  program
+    .command('client-cert <name>')
+    .description("issue a client certificate (CN = the role name) from pgssl's CA, for cert authentication")
+    .helpOption('--help', 'show help')
+    .option('--out-dir <dir>', 'where to write NAME.crt and NAME.key', '.')
+    .addOption(new Option('--days <n>', 'validity in days').default('397').argParser(positiveInteger))
+    .addOption(new Option('--rsa-bits <bits>', 'RSA key size').choices(['2048', '3072', '4096']).default('2048'))
+    .option('--ca-cert <file>', "CA certificate to sign with (default: pgssl's CA in its state folder)")
+    .option('--ca-key <file>', 'private key of --ca-cert')
+    .option('--force', 'replace existing NAME.crt/NAME.key')
+    .addHelpText('after', '\nExamples:\n  pgssl client-cert alice --out-dir ~/certs\n  pgssl client-cert app --ca-cert corp-ca.crt --ca-key corp-ca.key --days 90')
+    .action(async (name: string, options, command: Command) => {
+      const { clientCertCommand } = await import('./commands/clientCert.js');
+      const all = command.optsWithGlobals();
+      process.exitCode = await clientCertCommand(name, { ...options, days: Number(options.days), rsaBits: Number(options.rsaBits), json: all.json });
+    });
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -39,8 +39,9 @@ export function summarizeCertificate(cert: X509Certificate, now: Date = new Date
   };
 }
 
+/** Same subject and issuer, signed by its own key (checkIssued would also demand keyCertSign). */
 export function isSelfSigned(cert: X509Certificate): boolean {
-  return cert.checkIssued(cert) && cert.verify(cert.publicKey);
+  return cert.subject === cert.issuer && cert.verify(cert.publicKey);
 }
 
 /** "DNS:a, IP Address:1.2.3.4" → ["DNS:a", "IP:1.2.3.4"] */
