@@ -11,6 +11,14 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 
 const exitUsage = 2;
+
+// `pgssl … | head` closes the pipe early: stop quietly, as other Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 const packageJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
 
 function addConnectionOptions(command: Command): Command {
@@ -78,9 +86,81 @@ Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege t
       process.exitCode = await statusCommand({ ...connectionFlags(options), json: all.json, color: all.color, expiryWarnDays: Number(options.expiryWarnDays) });
     });
 
+  addEnableCommands(program);
   addHbaCommands(program);
   addCertCommands(program);
   return program;
+}
+
+function addEnableOptions(command: Command): Command {
+  addConnectionOptions(command);
+  addRewriteOptions(command);
+  return command
+    .option('-y, --yes', 'accept the default answer to every question (scripts)')
+    .option('--non-interactive', 'never ask; fail naming the flag when an answer is missing (implied without a terminal)')
+    .option('--dry-run', 'show the full plan (files, SQL, pg_hba.conf diff, sessions) and change nothing')
+    .option('--self-signed', 'a self-signed server certificate instead of one from pgssl\'s CA')
+    .option('--cert-file <file>', 'use this existing server certificate (with --key-file)')
+    .option('--key-file <file>', 'private key of --cert-file')
+    .option('--ca-file <file>', 'CA of --cert-file, for verification and ssl_ca_file')
+    .option('--ca-cert <file>', 'sign a new server certificate with this CA (with --ca-key)')
+    .option('--ca-key <file>', 'private key of --ca-cert')
+    .option('--san <name>', 'another DNS name or IP for the certificate (repeatable)', collect)
+    .addOption(new Option('--days <n>', 'server certificate validity in days').default('397').argParser(positiveInteger))
+    .addOption(new Option('--rsa-bits <bits>', 'RSA key size').choices(['2048', '3072', '4096']).default('2048'))
+    .option('--cert-dir <dir>', 'where to put server.crt/server.key/root.crt (default: the data directory)')
+    .option('--allow-name-mismatch', 'accept --cert-file even if it does not name this host')
+    .addOption(new Option('--min-tls <version>', 'minimum TLS version').choices(['1.2', '1.3']).default('1.2'))
+    .option('--keep-ciphers', "keep the server's ssl_ciphers instead of a forward-secret, AEAD-only list")
+    .option('--terminate-non-ssl', 'end live sessions that do not use TLS (walsenders reconnect by themselves)')
+    .addOption(new Option('--walsender-wait <seconds>', 'how long to wait for terminated walsenders to come back on TLS').default('30').argParser(positiveInteger));
+}
+
+function addEnableCommands(program: Command): void {
+  addEnableOptions(
+    program
+      .command('enable')
+      .description('turn TLS on in the safe order, verify it, require it in pg_hba.conf, verify again (undone on failure)')
+      .helpOption('--help', 'show help'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sudo -u postgres pgssl enable                       the wizard: every step shown and asked
+  sudo -u postgres pgssl enable --dry-run             the whole plan, nothing changed
+  pgssl enable --yes --json --san db1.example.com     scripts: no prompt, one JSON document
+  pgssl enable --yes --cert-file /etc/ssl/db.crt --key-file /etc/ssl/db.key --ca-file /etc/ssl/ca.crt
+
+Exit codes: 0 done and compliant, 1 could not run (nothing changed, or undone), 2 bad usage or input,
+3 verification failed (every change undone) or not compliant afterwards.`,
+    )
+    .action(async (options, command: Command) => runEnableAction(options, command));
+
+  program
+    .command('rollback')
+    .description('undo the last applied pgssl run on this server from its journal, byte for byte')
+    .helpOption('--help', 'show help');
+  const rollback = program.commands.find((c) => c.name() === 'rollback')!;
+  addConnectionOptions(rollback).action(async (options, command: Command) => {
+    const { rollbackCommand } = await import('./commands/rollback.js');
+    process.exitCode = await rollbackCommand({ ...connectionFlags(options), json: command.optsWithGlobals().json });
+  });
+}
+
+async function runEnableAction(options: Record<string, unknown>, command: Command): Promise<void> {
+  const { enableCommand } = await import('./commands/enable.js');
+  const all = command.optsWithGlobals();
+  process.exitCode = await enableCommand({
+    ...(options as object),
+    ...connectionFlags(options),
+    json: all.json,
+    color: all.color,
+    days: Number(options.days),
+    rsaBits: Number(options.rsaBits),
+    minTls: String(options.minTls),
+    walsenderWait: Number(options.walsenderWait),
+  } as never);
 }
 
 function addCertCommands(program: Command): void {
@@ -205,6 +285,8 @@ function positiveInteger(value: string): string {
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
+  // `pgssl` alone on a terminal is the wizard (= pgssl enable asking every question).
+  if (argv.length === 2 && process.stdin.isTTY && process.stdout.isTTY) argv = [...argv, 'enable'];
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();
   try {

@@ -182,3 +182,9 @@ function sameIp(a: string, b: string): boolean {
   const y = ipBytes(b);
   return Boolean(x && y && x.length === y.length && x.every((v, i) => v === y[i]));
 }
+
+/** Whether a TCP client at `ip` falls in the rule's address (host names and samenet: 'unknown'). */
+export function ruleCoversAddress(rule: HbaRule, ip: string): boolean | 'unknown' {
+  if (rule.type === 'local') return false;
+  return addressMatches(rule, { local: false, ssl: false, database: '', user: '', address: ip });
+}

@@ -4,7 +4,8 @@
  * refuses us. Changes nothing.
  */
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
+import { socketFrom } from './boundSocket.js';
 import pg from 'pg';
 import { explainConnectionError } from './connectionErrors.js';
 import { isSocketHost, type ConnectionTarget } from './connectionTarget.js';
@@ -18,7 +19,8 @@ type TlsAttempt = false | ConnectionOptions;
 function tlsAttempts(target: ConnectionTarget): TlsAttempt[] {
   if (isSocketHost(target.host)) return [false];
   const noVerify: ConnectionOptions = { rejectUnauthorized: false };
-  const ca = () => (target.sslrootcert ? readFileSync(target.sslrootcert) : undefined);
+  const ca = () => target.sslRootCertPem ?? (target.sslrootcert ? readFileSync(target.sslrootcert) : undefined);
+  const name = target.tlsServerName ?? target.host;
   switch (target.sslmode) {
     case 'disable':
       return [false];
@@ -31,7 +33,7 @@ function tlsAttempts(target: ConnectionTarget): TlsAttempt[] {
     case 'verify-ca':
       return [{ ca: ca(), rejectUnauthorized: true, checkServerIdentity: () => undefined }];
     case 'verify-full':
-      return [{ ca: ca(), rejectUnauthorized: true, servername: target.host }];
+      return [{ ca: ca(), rejectUnauthorized: true, checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert) }];
   }
 }
 
@@ -51,7 +53,8 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
       // Called only when the server asks for a password, as libpq does.
       password: async () => password ?? (password = await passwordWhenAsked(target)),
       connectionTimeoutMillis: 10_000,
-    });
+      ...(target.localAddress ? { stream: socketFrom(target.localAddress) } : {}),
+    } as pg.ClientConfig);
     try {
       await client.connect();
       return client;

@@ -38,6 +38,12 @@ export interface ConnectionTarget {
   /** Socket directories that were looked at when no host was given. */
   socketDirsTried?: string[];
   applicationName: string;
+  /** Name to verify the server certificate against when it differs from host (libpq's host vs hostaddr). */
+  tlsServerName?: string;
+  /** CA certificates to trust, given as PEM instead of a file. */
+  sslRootCertPem?: string;
+  /** Connect from this local address (pgssl's enforcement proof). */
+  localAddress?: string;
 }
 
 /** Debian's directory first, then the upstream default, like a libpq built for Debian. */

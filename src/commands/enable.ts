@@ -1,0 +1,115 @@
+/** `pgssl enable`: flags (or the wizard's answers) → the enable flow → report and exit code. */
+import type { RsaBits } from '../certs/keys.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { stateDirPath } from '../files/stateDir.js';
+import type { CertificateSource } from '../flow/certificateStep.js';
+import { runEnable } from '../flow/enable.js';
+import type { EnableReport } from '../flow/report.js';
+import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
+import { collectStatusEvidence } from '../status/collect.js';
+import { buildStatusReport } from '../status/report.js';
+import { textView } from '../ui/enableView.js';
+import { interactivePrompter, nonInteractivePrompter } from '../ui/prompter.js';
+import { colourWanted, makeStyle, type Style } from '../ui/style.js';
+import { rewriteOptions, type HbaRewriteFlags } from './hba.js';
+
+export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
+  json?: boolean;
+  color?: boolean;
+  yes?: boolean;
+  nonInteractive?: boolean;
+  dryRun?: boolean;
+  selfSigned?: boolean;
+  certFile?: string;
+  keyFile?: string;
+  caFile?: string;
+  caCert?: string;
+  caKey?: string;
+  san?: string[];
+  days: number;
+  rsaBits: number;
+  certDir?: string;
+  allowNameMismatch?: boolean;
+  minTls: string;
+  keepCiphers?: boolean;
+  terminateNonSsl?: boolean;
+  walsenderWait: number;
+}
+
+export function certificateSource(flags: EnableFlags): CertificateSource | undefined {
+  const chosen = [flags.selfSigned && '--self-signed', (flags.certFile || flags.keyFile) && '--cert-file/--key-file', (flags.caCert || flags.caKey) && '--ca-cert/--ca-key'].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one certificate source, not ${chosen.join(' and ')}`);
+  if (flags.selfSigned) return { kind: 'self-signed' };
+  if (flags.certFile || flags.keyFile) {
+    if (!flags.certFile || !flags.keyFile) throw new UsageError('--cert-file and --key-file go together');
+    return { kind: 'files', certFile: flags.certFile, keyFile: flags.keyFile, caFile: flags.caFile };
+  }
+  if (flags.caFile) throw new UsageError('--ca-file goes with --cert-file/--key-file; to sign a new certificate with your CA use --ca-cert/--ca-key');
+  if (flags.caCert || flags.caKey) {
+    if (!flags.caCert || !flags.caKey) throw new UsageError('--ca-cert and --ca-key go together');
+    return { kind: 'ca', caCert: flags.caCert, caKey: flags.caKey };
+  }
+  return undefined;
+}
+
+export async function enableCommand(flags: EnableFlags): Promise<number> {
+  const interactive = Boolean(process.stdin.isTTY) && !flags.nonInteractive && !flags.json;
+  const out = flags.json ? process.stderr : process.stdout;
+  const style = makeStyle(colourWanted(flags.color, out as NodeJS.WriteStream));
+  const target = resolveConnectionTarget(flags);
+  const source = certificateSource(flags);
+  const minTls = flags.minTls === '1.3' || flags.minTls === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2';
+  let report: EnableReport;
+  try {
+    report = await runEnable({
+      target,
+      source: source ?? (interactive && !flags.yes ? undefined : { kind: 'new-ca' }),
+      san: flags.san ?? (interactive && !flags.yes ? undefined : []),
+      days: flags.days,
+      rsaBits: flags.rsaBits as RsaBits,
+      certDir: flags.certDir,
+      allowNameMismatch: Boolean(flags.allowNameMismatch),
+      minTls,
+      keepCiphers: Boolean(flags.keepCiphers),
+      rewrite: rewriteOptions(flags),
+      terminateNonSsl: flags.terminateNonSsl,
+      dryRun: Boolean(flags.dryRun),
+      yes: Boolean(flags.yes),
+      stateDir: stateDirPath(),
+      walsenderWaitMs: flags.walsenderWait * 1000,
+      prompter: interactive ? interactivePrompter() : nonInteractivePrompter(Boolean(flags.yes)),
+      view: textView(out, style),
+    });
+  } catch (error) {
+    const failed = (error as { report?: EnableReport }).report;
+    if (failed && flags.json) process.stdout.write(JSON.stringify(failed, null, 2) + '\n');
+    throw error;
+  }
+  if (!report.dryRun) {
+    const now = new Date();
+    const status = buildStatusReport(await collectStatusEvidence(target, now), { now, expiryWarnDays: 30 });
+    report.compliance = { result: status.compliance, findings: status.findings };
+    report.exitCode = status.compliance === 'not-compliant' ? ExitCode.checkFailed : ExitCode.ok;
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else out.write(summary(report, style));
+  return report.exitCode;
+}
+
+function summary(report: EnableReport, s: Style): string {
+  const lines = ['', s.bold('Summary')];
+  if (report.dryRun) {
+    lines.push('  Dry run: nothing was written and no statement that changes anything was run.');
+    return lines.join('\n') + '\n';
+  }
+  for (const step of report.steps) lines.push(`  ${step.status.padEnd(12)} ${step.title}`);
+  if (report.connect) lines.push('', `  Connect: ${report.connect}`);
+  if (report.journal) lines.push(`  Journal (for pgssl rollback): ${report.journal}`);
+  if (report.hba.backups.length || report.files.some((f) => f.backup)) lines.push(`  Backups: ${[...report.hba.backups, ...report.files.flatMap((f) => (f.backup ? [f.backup] : []))].join(', ')}`);
+  for (const next of report.nextSteps) lines.push(`  - ${next}`);
+  const remaining = report.compliance?.findings.filter((f) => f.severity === 'error') ?? [];
+  lines.push('');
+  if (report.compliance?.result === 'compliant') lines.push(s.ok('COMPLIANT: TLS works and no remote client can connect without it (pgssl status agrees).'));
+  else lines.push(s.bad(`NOT COMPLIANT yet: ${remaining.map((f) => `${f.id} — ${f.message}`).join(' ')}`));
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,88 @@
+/**
+ * Step 1, read-only: learn the server and refuse early. Everything that can
+ * make pgssl stop is checked here, before any change: version, privileges,
+ * allow_alter_system, that we run on the server's host, a readable and valid
+ * pg_hba.conf (by our parser and by the server's), TCP listening, the run lock.
+ */
+import { OperationalError, UsageError } from '../errors.js';
+import { describeErrors } from '../hba/describe.js';
+import { loadHba, type LoadedHba } from '../hba/load.js';
+import { takeRunLock } from '../server/advisoryLock.js';
+import type { Client } from '../server/connect.js';
+import { discoverServerFacts, type ServerFacts } from '../server/facts.js';
+import { readServerHbaRules } from '../server/hbaFileRules.js';
+import type { Limitation } from '../server/limitations.js';
+import { checkLocality } from '../server/locality.js';
+import { readTcpSessions, type LiveSession } from '../server/sessions.js';
+import { readListenAddresses, type ListenView } from '../status/listen.js';
+
+export interface Preflight {
+  facts: ServerFacts;
+  systemIdentifier: string;
+  dataDirectory: string;
+  hbaFile: string;
+  autoConfPath: string;
+  listen: ListenView;
+  port: number;
+  hba: LoadedHba;
+  sessions: LiveSession[];
+  adminMemberOf: string[];
+}
+
+const minimumMajor = 12;
+
+export async function preflight(client: Client, options: { lock: boolean }): Promise<Preflight> {
+  const limitations: Limitation[] = [];
+  const facts = await discoverServerFacts(client, limitations);
+  if (facts.major < minimumMajor) throw new OperationalError(`PostgreSQL ${facts.versionText.split(' ')[1]} is too old: pgssl supports 12 and later.`);
+  if (!facts.isSuperuser) {
+    throw new OperationalError(
+      `role "${facts.currentUser}" is not a superuser; nothing was changed. pgssl needs one for ALTER SYSTEM, pg_reload_conf() and reading pg_hba_file_rules: run it as the postgres OS user (sudo -u postgres pgssl …) or connect with -U postgres.`,
+    );
+  }
+  if (facts.settings.allow_alter_system?.value === 'off') {
+    throw new OperationalError(
+      'allow_alter_system = off on this server, so pgssl cannot set ssl and its files with ALTER SYSTEM; nothing was changed. Set allow_alter_system = on in postgresql.conf and reload, or configure ssl by hand (pgssl enable --dry-run shows the settings).',
+    );
+  }
+  const dataDirectory = facts.settings.data_directory.value;
+  const port = Number(facts.settings.port.value);
+  const locality = checkLocality(dataDirectory, port, facts.postmasterStartEpoch);
+  if (locality.local !== true) {
+    throw new OperationalError(`pgssl must run on the database server's host, as root or the postgres OS user (it writes certificate files and pg_hba.conf): ${locality.reason}. Nothing was changed.`);
+  }
+  const listen = readListenAddresses(facts.settings.listen_addresses?.value);
+  if (listen.noTcp) {
+    throw new OperationalError("listen_addresses is empty: the server accepts no TCP connections, so TLS can neither be used nor verified. Set listen_addresses (e.g. '*') and restart first; nothing was changed.");
+  }
+  const hbaFile = facts.settings.hba_file.value;
+  const hba = loadHba(hbaFile, facts.major);
+  if (hba.errors.length > 0) {
+    throw new UsageError(`pgssl cannot read ${hbaFile} the way PostgreSQL ${facts.major} does; nothing was changed:\n${describeErrors(hba.errors)}`);
+  }
+  const serverRules = await readServerHbaRules(client);
+  const rejected = serverRules.filter((rule) => rule.error !== null || rule.type === null);
+  if (rejected.length > 0) {
+    throw new UsageError(
+      `the server itself rejects lines of ${hbaFile} (pg_hba_file_rules); fix them first, nothing was changed:\n${rejected.map((r) => `  ${r.fileName ?? hbaFile}:${r.lineNumber}: ${r.error ?? 'rejected without a message (see the server log)'}`).join('\n')}`,
+    );
+  }
+  if (options.lock) await takeRunLock(client);
+  const { rows } = await client.query(
+    `SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+            array(SELECT b.rolname FROM pg_roles b WHERE b.oid <> r.oid AND pg_has_role(r.oid, b.oid, 'MEMBER'))::text[] AS member_of
+       FROM pg_roles r WHERE r.rolname = current_user`,
+  );
+  return {
+    facts,
+    systemIdentifier: rows[0].system_identifier,
+    dataDirectory,
+    hbaFile,
+    autoConfPath: `${dataDirectory}/postgresql.auto.conf`,
+    listen,
+    port,
+    hba,
+    sessions: await readTcpSessions(client),
+    adminMemberOf: rows[0].member_of,
+  };
+}

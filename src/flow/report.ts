@@ -1,0 +1,62 @@
+/** What `pgssl enable` did, as data: rendered as text or returned as --json. */
+import type { EnforcementProof } from '../server/enforcement.js';
+import type { LiveSession } from '../server/sessions.js';
+import type { TlsVerification } from '../server/verifyTls.js';
+import type { Finding } from '../status/findings.js';
+import type { SettingChange } from './tlsSettings.js';
+
+export type StepId = 'preflight' | 'certificates' | 'install-files' | 'tls-on' | 'enforce' | 'sessions' | 'report';
+export type StepStatus = 'planned' | 'done' | 'already-done' | 'skipped' | 'failed' | 'undone';
+
+export interface StepReport {
+  id: StepId;
+  title: string;
+  status: StepStatus;
+  details: string[];
+}
+
+export const stepTitles: Record<StepId, string> = {
+  preflight: 'Connect and learn',
+  certificates: 'Certificates',
+  'install-files': 'Install the certificate files',
+  'tls-on': 'Turn TLS on and prove it works',
+  enforce: 'Require TLS in pg_hba.conf and prove it',
+  sessions: 'Live sessions without TLS',
+  report: 'Report',
+};
+
+export interface EnableReport {
+  pgssl: { command: 'enable'; reportVersion: 1 };
+  dryRun: boolean;
+  server: { version: string; dataDirectory: string; hbaFile: string; port: number; systemIdentifier: string };
+  steps: StepReport[];
+  certificate?: { description: string; names: string[]; notAfter: string; caFile?: string; action: string };
+  files: { path: string; role: string; action: 'created' | 'replaced' | 'unchanged' | 'planned'; backup?: string; mode: string }[];
+  settings: SettingChange[];
+  hba: { changes: { file: string; line: number; before: string; after: string }[]; kept: { file: string; line: number; reason: string }[]; holes: { file: string; line: number }[]; diff: string; backups: string[] };
+  verification: { tls?: TlsVerification; enforcement?: EnforcementProof };
+  sessions: { withoutTls: LiveSession[]; terminated: number[]; walsendersBackOnTls: { applicationName: string | null; pid: number }[]; walsendersNotBack: string[] };
+  journal?: string;
+  undone?: { restored: string[]; removed: string[]; failures: string[] };
+  connect?: string;
+  nextSteps: string[];
+  compliance?: { result: string; findings: Finding[] };
+  exitCode: number;
+  error?: string;
+}
+
+export function emptyReport(dryRun: boolean): EnableReport {
+  return {
+    pgssl: { command: 'enable', reportVersion: 1 },
+    dryRun,
+    server: { version: '', dataDirectory: '', hbaFile: '', port: 0, systemIdentifier: '' },
+    steps: (Object.keys(stepTitles) as StepId[]).map((id) => ({ id, title: stepTitles[id], status: 'planned', details: [] })),
+    files: [],
+    settings: [],
+    hba: { changes: [], kept: [], holes: [], diff: '', backups: [] },
+    verification: {},
+    sessions: { withoutTls: [], terminated: [], walsendersBackOnTls: [], walsendersNotBack: [] },
+    nextSteps: [],
+    exitCode: 0,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Proves that the rewritten pg_hba.conf is in force, from the server's side:
+ * from a local source address that only a converted rule covers (127.0.0.2…,
+ * or one of the host's own addresses), a plain connection must be refused with
+ * "no encryption" and a TLS one must get past pg_hba.conf. The evaluator picks
+ * attempts whose outcome it can predict; the server decides. Read-only.
+ */
+import { isIPv4 } from 'node:net';
+import { evaluateHba, ruleCoversAddress } from '../hba/evaluate.js';
+import type { HbaRule } from '../hba/model.js';
+import { messageOf } from '../errors.js';
+import { openClient } from './connect.js';
+import type { ConnectionTarget } from './connectionTarget.js';
+
+export interface EnforcementAttempt {
+  rule: string;
+  source: string;
+  user: string;
+  database: string;
+  plainRefused: boolean;
+  plainMessage: string;
+  tlsAccepted: boolean;
+  tlsMessage: string;
+}
+
+export interface EnforcementProof {
+  ok: boolean;
+  attempts: EnforcementAttempt[];
+  skipped?: string;
+}
+
+const loopbackSources = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.9', '127.1.2.3'];
+
+export async function proveEnforcement(admin: ConnectionTarget, input: {
+  connectHost: string;
+  port: number;
+  rulesAfter: HbaRule[];
+  converted: HbaRule[];
+  hostAddresses: string[];
+  regularExpressions: boolean;
+  memberOf: string[];
+}): Promise<EnforcementProof> {
+  const sources = [...loopbackSources, ...input.hostAddresses.filter((a) => isIPv4(a))];
+  const candidates = input.converted.filter((rule) => !rule.databases.some((t) => !t.quoted && t.value === 'replication'));
+  for (const rule of candidates) {
+    const user = pickName(rule.users, admin.user);
+    const database = pickDatabase(rule.databases, user, admin.database);
+    if (!user || !database) continue;
+    for (const source of sources) {
+      if (ruleCoversAddress(rule, source) !== true) continue;
+      const plain = evaluateHba(input.rulesAfter, { local: false, ssl: false, database, user, address: source, memberOf: input.memberOf }, input);
+      const tls = evaluateHba(input.rulesAfter, { local: false, ssl: true, database, user, address: source, memberOf: input.memberOf }, input);
+      if (plain.verdict !== 'reject' || tls.rule?.line !== rule.line || tls.rule.file !== rule.file) continue;
+      const attempt = await attemptPair(admin, { host: input.connectHost, port: input.port, source, user, database });
+      return { ok: attempt.plainRefused && attempt.tlsAccepted, attempts: [{ rule: `${rule.file}:${rule.line}`, ...attempt }] };
+    }
+  }
+  return {
+    ok: true,
+    attempts: [],
+    skipped: 'no converted rule covers an address this host can connect from (127.0.0.2… or its own addresses); the server\'s own parse (pg_hba_file_rules) shows the hostssl rules in force',
+  };
+}
+
+function pickName(tokens: { value: string; quoted: boolean }[], fallback: string): string | undefined {
+  for (const token of tokens) {
+    if (!token.quoted && token.value === 'all') return fallback;
+    if (!token.quoted && (token.value.startsWith('+') || token.value.startsWith('/'))) continue;
+    return token.value;
+  }
+  return undefined;
+}
+
+function pickDatabase(tokens: { value: string; quoted: boolean }[], user: string | undefined, fallback: string): string | undefined {
+  for (const token of tokens) {
+    if (token.quoted || !['all', 'sameuser', 'samerole', 'samegroup', 'replication'].includes(token.value)) {
+      if (token.value.startsWith('/')) continue;
+      return token.value;
+    }
+    if (token.value === 'all') return fallback;
+    if (token.value === 'sameuser') return user;
+  }
+  return undefined;
+}
+
+async function attemptPair(admin: ConnectionTarget, where: { host: string; port: number; source: string; user: string; database: string }) {
+  const base = { ...admin, host: where.host, port: where.port, user: where.user, database: where.database, localAddress: where.source, promptPassword: 'never' as const, socketDirsTried: undefined };
+  const outcome = async (sslmode: 'disable' | 'require') => {
+    try {
+      const client = await openClient({ ...base, sslmode });
+      await client.end().catch(() => undefined);
+      return { connected: true, message: 'connected' };
+    } catch (error) {
+      // The server's own words, not our explanation around them.
+      const cause = (error as { cause?: unknown }).cause;
+      return { connected: false, message: messageOf(cause ?? error) };
+    }
+  };
+  const plain = await outcome('disable');
+  const tls = await outcome('require');
+  // Past pg_hba.conf means connected, or stopped later by authentication (a password we do not have).
+  const pastHba = tls.connected || /password authentication failed|asks for a password|authentication failed for user/i.test(tls.message);
+  return {
+    source: where.source,
+    user: where.user,
+    database: where.database,
+    plainRefused: !plain.connected && /no encryption/.test(plain.message),
+    plainMessage: plain.message,
+    tlsAccepted: pastHba && !/no pg_hba\.conf entry|rejects connection/.test(tls.message),
+    tlsMessage: tls.message,
+  };
+}
