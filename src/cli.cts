@@ -87,6 +87,15 @@ Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege t
     });
 
   addEnableCommands(program);
+  program
+    .command('demo')
+    .description('start a throwaway local cluster, run pgssl enable on it step by step, show the result, clean up')
+    .helpOption('--help', 'show help')
+    .option('--pg-bin <dir>', 'PostgreSQL server binaries to use (default: the system\'s, or the embedded ones in a checkout)')
+    .action(async (options, command: Command) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      process.exitCode = await demoCommand({ color: command.optsWithGlobals().color, binDir: options.pgBin });
+    });
   addHbaCommands(program);
   addCertCommands(program);
   return program;

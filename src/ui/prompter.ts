@@ -38,7 +38,8 @@ export class Cancelled extends Error {
 export function nonInteractivePrompter(yes: boolean): Prompter {
   const answer = <T>(question: Question<T>): Promise<T> => {
     if (yes) return Promise.resolve(question.default);
-    return Promise.reject(new UsageError(`"${question.message}" needs an answer and there is no terminal to ask on: pass ${question.flag}, or --yes to accept the defaults.`));
+    const how = question.flag === '--yes' ? 'pass --yes' : `pass ${question.flag}, or --yes to accept the default`;
+    return Promise.reject(new UsageError(`"${question.message}" needs an answer and there is no terminal to ask on: ${how}. Nothing was changed.`));
   };
   return { interactive: false, confirm: answer, select: answer, input: answer, checkbox: answer };
 }

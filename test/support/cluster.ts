@@ -1,183 +1,39 @@
 /**
- * Throwaway PostgreSQL clusters for tests: initdb in a temp dir, a free port,
- * a socket directory of its own, listening on 127.0.0.1, stopped and removed
- * at the end even when the test fails (and at process exit as a last resort).
+ * The test harness: pgssl's throwaway clusters (src/cluster) plus what tests
+ * need on top — SQL as the superuser, reload-and-wait, a client environment,
+ * and certificates made with openssl, independent of pgssl's own generator.
  */
-import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { serverMajor, testBinDir } from './pgbin.js';
-import { serverOsUser } from './osUser.js';
+import { cleanEnv, freePort, startThrowawayCluster, type ThrowawayCluster, type ThrowawayOptions } from '../../src/cluster/throwaway.js';
+import { testBinDir } from './pgbin.js';
 
-export interface ClusterOptions {
-  /** trust (default) or scram-sha-256 for TCP with this superuser password. */
-  auth?: 'trust' | 'scram';
-  password?: string;
-  /** Config files in a separate etc/ folder, like Debian's /etc/postgresql/N/main. */
-  debianLayout?: boolean;
-  /** Extra postgresql.conf lines (name → raw value, quoted as needed). */
-  settings?: Record<string, string>;
-  /** Replace pg_hba.conf before the first start. */
-  hba?: string;
-  binDir?: string;
-  listenAddresses?: string;
-}
+export { cleanEnv, freePort };
+export type ClusterOptions = ThrowawayOptions;
 
-export interface Cluster {
-  dir: string;
-  dataDir: string;
-  configDir: string;
-  confFile: string;
-  hbaFile: string;
-  logFile: string;
-  socketDir: string;
-  port: number;
-  binDir: string;
-  major: number;
-  osUser: ReturnType<typeof serverOsUser>;
+export interface Cluster extends ThrowawayCluster {
   /** Environment for a client (psql, pgssl) connecting over the socket as postgres. */
   env(extra?: Record<string, string>): NodeJS.ProcessEnv;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], conn?: Partial<pg.ClientConfig>): Promise<T[]>;
-  /** Writes a file owned by the server's OS user. */
-  writeOwned(path: string, content: string | Buffer, mode?: number): void;
   reload(): Promise<void>;
-  restart(): void;
-  stop(): void;
-}
-
-const live = new Set<Cluster>();
-process.on('exit', () => {
-  for (const cluster of live) cluster.stop();
-});
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A clean environment: the developer's PG* variables must not leak into tests. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PG') && key !== 'NO_COLOR' && key !== 'FORCE_COLOR') env[key] = value;
-  return { ...env, LC_ALL: 'C', ...extra };
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const binDir = options.binDir ?? testBinDir();
-  const major = serverMajor(binDir);
-  const osUser = serverOsUser();
-  const dir = mkdtempSync(join(tmpdir(), 'pgssl-test-'));
-  const dataDir = join(dir, 'data');
-  const socketDir = join(dir, 'sock');
-  const configDir = options.debianLayout ? join(dir, 'etc') : dataDir;
-  mkdirSync(socketDir);
-  if (options.debianLayout) mkdirSync(configDir);
-  chmodSync(dir, 0o755);
-  if (osUser.switchTo) for (const path of [dir, socketDir, ...(options.debianLayout ? [configDir] : [])]) chownSync(path, osUser.uid, osUser.gid);
-
-  const asServer: SpawnSyncOptions = {
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(osUser.switchTo ? { uid: osUser.uid, gid: osUser.gid } : {}),
-    cwd: dir,
-  };
-  const run = (program: string, args: string[]) => {
-    const result = spawnSync(join(binDir, program), args, asServer);
-    if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed: ${result.stderr?.toString() || result.error?.message}`);
-    return result.stdout?.toString() ?? '';
-  };
-
-  const initArgs = ['-D', dataDir, '-U', 'postgres', '--no-sync', '--locale=C', '-E', 'UTF8', '--auth-local=trust'];
-  let pwfile: string | undefined;
-  if (options.auth === 'scram') {
-    pwfile = join(dir, 'pwfile');
-    writeFileSync(pwfile, `${options.password ?? 'secret'}\n`, { mode: 0o600 });
-    if (osUser.switchTo) chownSync(pwfile, osUser.uid, osUser.gid);
-    initArgs.push('--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
-  } else {
-    initArgs.push('--auth-host=trust');
-  }
-  run('initdb', initArgs);
-  if (pwfile) rmSync(pwfile);
-
-  if (options.debianLayout) {
-    for (const name of ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']) renameSync(join(dataDir, name), join(configDir, name));
-  }
-  const port = await freePort();
-  const confFile = join(configDir, 'postgresql.conf');
-  const hbaFile = join(configDir, 'pg_hba.conf');
-  const lines = [
-    '',
-    '# pgssl test harness',
-    ...(options.debianLayout
-      ? [`data_directory = '${dataDir}'`, `hba_file = '${hbaFile}'`, `ident_file = '${join(configDir, 'pg_ident.conf')}'`]
-      : []),
-    `port = ${port}`,
-    `listen_addresses = '${options.listenAddresses ?? '127.0.0.1'}'`,
-    `unix_socket_directories = '${socketDir}'`,
-    'fsync = off',
-    'max_connections = 30',
-    'shared_buffers = 16MB',
-    ...Object.entries(options.settings ?? {}).map(([name, value]) => `${name} = ${value}`),
-  ];
-  appendFileSync(confFile, lines.join('\n') + '\n');
-  if (options.hba !== undefined) writeFileSync(hbaFile, options.hba);
-  if (osUser.switchTo) for (const file of [confFile, hbaFile]) chownSync(file, osUser.uid, osUser.gid);
-
-  const logFile = join(dir, 'server.log');
-  const pgCtl = (...args: string[]) => run('pg_ctl', ['-D', configDir, '-l', logFile, ...args]);
-  const start = () => {
-    try {
-      pgCtl('start', '-w', '-t', '60');
-    } catch (error) {
-      let log = '';
-      try {
-        log = readFileSync(logFile, 'utf8');
-      } catch {}
-      throw new Error(`${(error as Error).message}\nserver log:\n${log}`);
-    }
-  };
-  start();
-
-  let stopped = false;
-  const cluster: Cluster = {
-    dir,
-    dataDir,
-    configDir,
-    confFile,
-    hbaFile,
-    logFile,
-    socketDir,
-    port,
-    binDir,
-    major,
-    osUser,
-    env: (extra = {}) => cleanEnv({ PGHOST: socketDir, PGPORT: String(port), PGUSER: 'postgres', PGDATABASE: 'postgres', ...extra }),
-    async query(sql, params, conn = {}) {
-      const client = new pg.Client({ host: socketDir, port, user: 'postgres', database: 'postgres', ...conn });
+  const base = await startThrowawayCluster({ ...options, binDir: options.binDir ?? testBinDir() });
+  const cluster: Cluster = Object.assign(base, {
+    env: (extra: Record<string, string> = {}) => cleanEnv({ PGHOST: base.socketDir, PGPORT: String(base.port), PGUSER: 'postgres', PGDATABASE: 'postgres', ...extra }),
+    async query<T>(sql: string, params?: unknown[], conn: Partial<pg.ClientConfig> = {}): Promise<T[]> {
+      const client = new pg.Client({ host: base.socketDir, port: base.port, user: 'postgres', database: 'postgres', ...conn });
       await client.connect();
       try {
-        return (await client.query(sql, params)).rows;
+        return (await client.query(sql, params)).rows as T[];
       } finally {
         await client.end();
       }
     },
-    writeOwned(path, content, mode = 0o600) {
-      writeFileSync(path, content, { mode });
-      chmodSync(path, mode);
-      if (osUser.switchTo) chownSync(path, osUser.uid, osUser.gid);
-    },
-    async reload() {
+    async reload(): Promise<void> {
       await cluster.query('SELECT pg_reload_conf()');
       // Reload is asynchronous: wait until a new backend sees the new load time.
       const before = Date.now();
@@ -188,18 +44,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }
       throw new Error('reload did not take effect within 10 s');
     },
-    restart() {
-      pgCtl('restart', '-w', '-t', '60', '-m', 'fast');
-    },
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      live.delete(cluster);
-      spawnSync(join(binDir, 'pg_ctl'), ['-D', configDir, 'stop', '-m', 'immediate', '-w'], asServer);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  live.add(cluster);
+  });
   return cluster;
 }
 

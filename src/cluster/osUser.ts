@@ -1,4 +1,4 @@
-/** Who runs the test servers: postgres refuses root, so root hands them to the postgres OS user. */
+/** Who runs a throwaway server: postgres refuses root, so root hands it to the postgres OS user. */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 
@@ -16,7 +16,7 @@ export function serverOsUser(): ServerOsUser {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('tests run as root but there is no "postgres" OS user to run the server as (useradd --system postgres)');
+  if (!line) throw new Error('running as root but there is no "postgres" OS user to run the server as (PostgreSQL refuses root): create one with useradd --system postgres');
   const [, , uid, gid] = line.split(':');
   return { name: 'postgres', uid: Number(uid), gid: Number(gid), switchTo: true };
 }

@@ -1,0 +1,231 @@
+/**
+ * pgssl enable on real clusters, run as a user runs it (the built CLI): the
+ * happy path, idempotency, dry run, Debian layout, rollback, and every failure
+ * named in the issue — each proving that files are byte-identical, settings
+ * are as before and the admin still connects.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { socketFrom } from '../../src/server/boundSocket.js';
+import { pgsslLockKey } from '../../src/server/advisoryLock.js';
+import { parseJsonOutput, runPgssl } from '../support/cli.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
+import { psql } from '../support/psql.js';
+import { snapshot } from '../support/snapshot.js';
+
+const remoteHba = `local   all          all                      trust
+host    all          all        127.0.0.1/32  trust
+host    all          all        0.0.0.0/0     trust
+host    replication  all        0.0.0.0/0     trust
+`;
+
+function stateDir(): string {
+  return join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
+}
+
+async function enable(cluster: Cluster, state: string, args: string[] = [], env: Record<string, string> = {}) {
+  const result = await runPgssl(['enable', '--yes', '--json', ...args], { env: cluster.env({ PGSSL_STATE_DIR: state, ...env }), timeoutMs: 120_000 });
+  return { ...result, report: result.stdout.trim() ? parseJsonOutput(result) : undefined };
+}
+
+async function plainFrom(cluster: Cluster, source: string, ssl: boolean): Promise<string> {
+  const client = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres', ssl: ssl ? { rejectUnauthorized: false } : false, stream: socketFrom(source) } as pg.ClientConfig);
+  try {
+    await client.connect();
+    return 'connected';
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+describe('enable on a fresh cluster, then again, then rollback', () => {
+  let cluster: Cluster;
+  const state = stateDir();
+  before(async () => {
+    cluster = await startCluster({ hba: remoteHba });
+  });
+  after(() => cluster?.stop());
+
+  it('--dry-run prints the plan and changes nothing', async () => {
+    const before = await snapshot(cluster);
+    const r = await enable(cluster, state, ['--dry-run']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.report.dryRun, true);
+    assert.deepEqual(r.report.hba.changes.map((c: { line: number }) => c.line), [3, 4]);
+    assert.match(r.report.hba.diff, /^\+hostssl all {10}all {8}0\.0\.0\.0\/0 {5}trust$/m);
+    assert.ok(r.report.settings.some((s: { sql: string }) => s.sql === "ALTER SYSTEM SET ssl = 'on'"));
+    assert.deepEqual(await snapshot(cluster), before, 'files byte-identical, settings unchanged');
+    assert.throws(() => readdirSync(state), 'no CA, no journal created');
+  });
+
+  it('turns TLS on, requires it, proves both, and ends compliant', async () => {
+    const r = await enable(cluster, state);
+    assert.equal(r.code, 0, r.stderr);
+    const steps = Object.fromEntries(r.report.steps.map((s: { id: string; status: string }) => [s.id, s.status]));
+    assert.deepEqual(steps, { preflight: 'done', certificates: 'done', 'install-files': 'done', 'tls-on': 'done', enforce: 'done', sessions: 'already-done', report: 'done' });
+    assert.equal(r.report.verification.tls.ok, true);
+    assert.equal(r.report.verification.tls.servedFingerprint, r.report.verification.tls.expectedFingerprint);
+    assert.equal(r.report.verification.tls.pgStatSsl.ssl, true);
+    const attempt = r.report.verification.enforcement.attempts[0];
+    assert.equal(attempt.plainRefused, true);
+    assert.match(attempt.plainMessage, /no encryption/);
+    assert.equal(attempt.tlsAccepted, true);
+    assert.equal(r.report.compliance.result, 'compliant');
+    assert.match(r.stderr, /Step 5 of 7 — Require TLS in pg_hba\.conf and prove it/, 'human progress goes to stderr with --json');
+  });
+
+  it('real clients agree: psql verify-full works, a plain connection from 127.0.0.2 is refused, status exits 0', async () => {
+    const verified = psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${join(state, 'ca.crt')}`, 'SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, /^TLSv1\.[23]$/);
+    assert.match(await plainFrom(cluster, '127.0.0.2', false), /no pg_hba\.conf entry for host "127\.0\.0\.2".*no encryption/);
+    assert.equal(await plainFrom(cluster, '127.0.0.2', true), 'connected');
+    const status = await runPgssl(['status'], { env: cluster.env() });
+    assert.equal(status.code, 0, status.stdout);
+  });
+
+  it('a second run changes nothing and says so', async () => {
+    const before = await snapshot(cluster);
+    const journals = readdirSync(join(state, 'runs', readdirSync(join(state, 'runs'))[0])).length;
+    const r = await enable(cluster, state);
+    assert.equal(r.code, 0, r.stderr);
+    const statuses = r.report.steps.filter((s: { id: string }) => !['preflight', 'report'].includes(s.id)).map((s: { status: string }) => s.status);
+    assert.deepEqual(statuses, ['already-done', 'already-done', 'already-done', 'already-done', 'already-done']);
+    assert.deepEqual(await snapshot(cluster), before);
+    assert.equal(readdirSync(join(state, 'runs', readdirSync(join(state, 'runs'))[0])).length, journals, 'no new journal');
+  });
+
+  it('rollback restores every file byte for byte and the previous settings', async () => {
+    const fresh = await startCluster({ hba: remoteHba });
+    try {
+      const freshState = stateDir();
+      const before = await snapshot(fresh);
+      assert.equal((await enable(fresh, freshState)).code, 0);
+      const r = await runPgssl(['rollback', '--json'], { env: fresh.env({ PGSSL_STATE_DIR: freshState }) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(parseJsonOutput(r).rolledBack, true);
+      assert.deepEqual(await snapshot(fresh), before, 'byte-identical files, ssl settings as before');
+      assert.match(r.stderr, /you can still connect as before/);
+      const again = await runPgssl(['rollback'], { env: fresh.env({ PGSSL_STATE_DIR: freshState }) });
+      assert.match(again.stdout, /nothing to roll back/);
+    } finally {
+      fresh.stop();
+    }
+  });
+});
+
+describe('enable on the Debian layout', () => {
+  it('rewrites the pg_hba.conf in the configuration folder and ends compliant', async () => {
+    const cluster = await startCluster({ hba: remoteHba, debianLayout: true });
+    try {
+      const r = await enable(cluster, stateDir());
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.report.server.hbaFile, cluster.hbaFile);
+      assert.equal(r.report.hba.changes[0].file, cluster.hbaFile);
+      assert.equal(r.report.compliance.result, 'compliant');
+    } finally {
+      cluster.stop();
+    }
+  });
+});
+
+describe('enable refuses or undoes, and leaves everything as it was', () => {
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster({ hba: remoteHba });
+    await cluster.query('CREATE ROLE app LOGIN');
+  });
+  after(() => cluster?.stop());
+
+  async function expectUnchanged(run: () => Promise<{ code: number | null; stderr: string }>, code: number, message: RegExp, extraDirs: string[] = []) {
+    const before = await snapshot(cluster, extraDirs);
+    const result = await run();
+    assert.equal(result.code, code, result.stderr);
+    assert.match(result.stderr, message);
+    assert.deepEqual(await snapshot(cluster, extraDirs), before, 'files byte-identical and settings as before');
+    assert.equal((await cluster.query<{ one: number }>('SELECT 1 AS one'))[0].one, 1, 'the admin still connects');
+    return result;
+  }
+
+  it('a certificate PostgreSQL cannot load (a folder the server cannot read): TLS fails, everything is undone, exit 3', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root: the folder must be readable by pgssl but not by the server user');
+    const certDir = mkdtempSync(join(tmpdir(), 'pgssl-private-'));
+    chmodSync(certDir, 0o700);
+    const r = await expectUnchanged(() => enable(cluster, stateDir(), ['--cert-dir', certDir]), 3, /TLS does not work after turning it on[\s\S]*Every change was undone/, [certDir]);
+    assert.deepEqual(readdirSync(certDir), [], 'the new files are removed again');
+    assert.ok(r.stderr.includes('restored'));
+  });
+
+  it('a pg_hba.conf the server rejects: refused before any change, exit 2', async () => {
+    const original = remoteHba;
+    const broken = original + 'host all all 10.0.0.0/8 radius radiusservers=no-such-host.invalid radiussecrets=x\n';
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(cluster.hbaFile, broken);
+    try {
+      await expectUnchanged(() => enable(cluster, stateDir()), 2, /the server itself rejects lines of .*pg_hba\.conf[\s\S]*:5:/);
+    } finally {
+      writeFileSync(cluster.hbaFile, original);
+    }
+  });
+
+  it('the admin on a plain TCP connection through a rule the rewrite would close: refused, exit 2', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const original = readFileSync(cluster.hbaFile);
+    // No loopback rule: the admin's only TCP path is the remote-looking 0.0.0.0/0.
+    writeFileSync(cluster.hbaFile, 'local all all trust\nhost all all 0.0.0.0/0 trust\n');
+    await cluster.reload();
+    try {
+      await expectUnchanged(
+        () => enable(cluster, stateDir(), [], { PGHOST: '127.0.0.1', PGSSLMODE: 'disable', PGUSER: 'postgres' }),
+        2,
+        /the rewrite would lock you out: this session came in from 127\.0\.0\.1 without TLS through .*:2: host all all 0\.0\.0\.0\/0 trust, and with sslmode=disable your next connection would be matched by no rule\. Nothing was changed\./,
+      );
+    } finally {
+      writeFileSync(cluster.hbaFile, original);
+      await cluster.reload();
+    }
+  });
+
+  it('a non-superuser: refused with what it needs, exit 1', async () => {
+    await expectUnchanged(() => enable(cluster, stateDir(), [], { PGUSER: 'app' }), 1, /role "app" is not a superuser; nothing was changed/);
+  });
+
+  it('a concurrent run: refused while another holds the lock, exit 1', async () => {
+    const holder = new pg.Client({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database: 'postgres', application_name: 'other pgssl' });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [...pgsslLockKey]);
+      await expectUnchanged(() => enable(cluster, stateDir()), 1, /another pgssl run is working on this server \(pid \d+, user postgres, application "other pgssl"\); nothing was changed/);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('allow_alter_system = off (17+): refused, exit 1', async (t) => {
+    if (cluster.major < 17) return t.skip(`allow_alter_system exists from PostgreSQL 17; this is ${cluster.major}`);
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(cluster.confFile, 'allow_alter_system = off\n');
+    await cluster.reload();
+    try {
+      await expectUnchanged(() => enable(cluster, stateDir()), 1, /allow_alter_system = off/);
+    } finally {
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      writeFileSync(cluster.confFile, readFileSync(cluster.confFile, 'utf8').replace('allow_alter_system = off\n', ''));
+      await cluster.reload();
+    }
+  });
+
+  it('without a terminal and without --yes: fails at once naming the flag', async () => {
+    const before = await snapshot(cluster);
+    const r = await runPgssl(['enable'], { env: cluster.env({ PGSSL_STATE_DIR: stateDir() }) });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /needs an answer and there is no terminal to ask on: pass --yes/);
+    assert.deepEqual(await snapshot(cluster), before);
+  });
+});
