@@ -87,7 +87,8 @@ export async function startThrowawayCluster(options: ThrowawayOptions = {}): Pro
   if (osUser.switchTo) for (const path of [dir, socketDir, ...(options.debianLayout ? [configDir] : [])]) chownSync(path, osUser.uid, osUser.gid);
 
   const asServer: SpawnSyncOptions = {
-    env: cleanEnv(),
+    // The server's own HOME, as a real one has: libpq inside it (walreceiver) reads ~/.postgresql.
+    env: cleanEnv({ HOME: dir }),
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(osUser.switchTo ? { uid: osUser.uid, gid: osUser.gid } : {}),
     cwd: dir,

@@ -104,7 +104,8 @@ async function attemptPair(admin: ConnectionTarget, where: { host: string; port:
     source: where.source,
     user: where.user,
     database: where.database,
-    plainRefused: !plain.connected && /no encryption/.test(plain.message),
+    // "no encryption" from PostgreSQL 14 on, "SSL off" before.
+    plainRefused: !plain.connected && /no encryption|SSL off/.test(plain.message),
     plainMessage: plain.message,
     tlsAccepted: pastHba && !/no pg_hba\.conf entry|rejects connection/.test(tls.message),
     tlsMessage: tls.message,
