@@ -3,6 +3,7 @@
  * measured in the same run. BENCH="startup hba" picks some.
  */
 import { benchCerts } from './certs.js';
+import { benchEnable } from './enable.js';
 import { benchHba } from './hba.js';
 import { benchStartup } from './startup.js';
 
@@ -11,6 +12,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   startup: () => benchStartup(repoRoot),
   hba: () => benchHba(),
   certs: () => benchCerts(),
+  enable: () => benchEnable(repoRoot),
 };
 const wanted = (process.env.BENCH ?? Object.keys(benches).join(' ')).split(/\s+/).filter(Boolean);
 for (const name of wanted) {

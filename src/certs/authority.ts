@@ -55,6 +55,13 @@ export interface ServerIssue {
   subjectAltNames: string[];
   days: number;
   rsaBits: RsaBits;
+  /** Keys already being generated (started before the modules loaded); used first. */
+  prewarmed?: Promise<KeyPairPem>[];
+}
+
+function nextKey(request: ServerIssue): Promise<KeyPairPem> {
+  const ready = request.prewarmed?.shift();
+  return ready ? ready.then((keys) => (keys.bits === request.rsaBits ? keys : generateRsaKeyPair(request.rsaBits))) : generateRsaKeyPair(request.rsaBits);
 }
 
 export interface IssuedServer {
@@ -70,10 +77,10 @@ export async function issueWithStateCa(stateDir: string, request: ServerIssue): 
   const files = caFilesIn(stateDir);
   if (existsSync(files.certPath) || existsSync(files.keyPath)) {
     const ca = readCa(files);
-    const keys = await generateRsaKeyPair(request.rsaBits);
+    const keys = await nextKey(request);
     return { certificatePem: buildServerCertificate({ ...request, keys }, ca), privateKeyPem: keys.privateKeyPem, ca };
   }
-  const [caKeys, keys] = await Promise.all([generateRsaKeyPair(request.rsaBits), generateRsaKeyPair(request.rsaBits)]);
+  const [caKeys, keys] = await Promise.all([nextKey(request), nextKey(request)]);
   const ca = createCa(caKeys);
   try {
     ensureStateDir(process.env, stateDir);
@@ -86,12 +93,12 @@ export async function issueWithStateCa(stateDir: string, request: ServerIssue): 
 }
 
 export async function issueWithCa(ca: Issuer, request: ServerIssue): Promise<IssuedServer> {
-  const keys = await generateRsaKeyPair(request.rsaBits);
+  const keys = await nextKey(request);
   return { certificatePem: buildServerCertificate({ ...request, keys }, ca), privateKeyPem: keys.privateKeyPem, ca };
 }
 
 export async function issueSelfSigned(request: ServerIssue): Promise<IssuedServer> {
-  const keys = await generateRsaKeyPair(request.rsaBits);
+  const keys = await nextKey(request);
   return { certificatePem: buildSelfSignedServerCertificate({ ...request, keys }), privateKeyPem: keys.privateKeyPem };
 }
 

@@ -6,7 +6,12 @@
  */
 import { randomBytes, sign as nativeSign } from 'node:crypto';
 import { isIP } from 'node:net';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type * as Forge from 'node-forge';
+
+// Loaded on first use, as CommonJS: commands that build no certificate never pay for it (~40 ms).
+let forgeModule: typeof Forge | undefined;
+const loadForge = (): typeof Forge => (forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge);
 import type { KeyPairPem } from './keys.js';
 
 export interface Issuer {
@@ -33,7 +38,7 @@ function randomSerial(): string {
   return bytes.toString('hex');
 }
 
-function validity(cert: forge.pki.Certificate, days: number, now = new Date()): void {
+function validity(cert: Forge.pki.Certificate, days: number, now = new Date()): void {
   cert.validity.notBefore = new Date(now.getTime() - backdateMs);
   cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
 }
@@ -52,23 +57,23 @@ export function normalizePem(pem: string): string {
 }
 
 /** SHA-1 of the public key (RFC 5280 4.2.1.2, method 1), as forge writes it into subjectKeyIdentifier. */
-function keyIdentifierBytes(cert: forge.pki.Certificate): string {
+function keyIdentifierBytes(cert: Forge.pki.Certificate): string {
   return cert.generateSubjectKeyIdentifier().getBytes();
 }
 
 /** forge lays out the certificate; OpenSSL (through Node) signs it: ~30x faster than forge's JS RSA. */
-function sign(cert: forge.pki.Certificate, issuerKeyPem: string): string {
-  const withSignature = cert as forge.pki.Certificate & { tbsCertificate: forge.asn1.Asn1; signature: string };
-  cert.siginfo.algorithmOid = cert.signatureOid = forge.pki.oids.sha256WithRSAEncryption;
-  withSignature.tbsCertificate = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
-  const tbsDer = Buffer.from(forge.asn1.toDer(withSignature.tbsCertificate).getBytes(), 'binary');
+function sign(cert: Forge.pki.Certificate, issuerKeyPem: string): string {
+  const withSignature = cert as Forge.pki.Certificate & { tbsCertificate: Forge.asn1.Asn1; signature: string };
+  cert.siginfo.algorithmOid = cert.signatureOid = loadForge().pki.oids.sha256WithRSAEncryption;
+  withSignature.tbsCertificate = (loadForge().pki as unknown as { getTBSCertificate(c: Forge.pki.Certificate): Forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const tbsDer = Buffer.from(loadForge().asn1.toDer(withSignature.tbsCertificate).getBytes(), 'binary');
   withSignature.signature = nativeSign('sha256', tbsDer, issuerKeyPem).toString('binary');
-  return normalizePem(forge.pki.certificateToPem(cert));
+  return normalizePem(loadForge().pki.certificateToPem(cert));
 }
 
 export function buildCaCertificate(request: CertificateRequest): string {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(request.keys.publicKeyPem);
+  const cert = loadForge().pki.createCertificate();
+  cert.publicKey = loadForge().pki.publicKeyFromPem(request.keys.publicKeyPem);
   cert.serialNumber = randomSerial();
   validity(cert, request.days, request.now);
   const subject = [{ name: 'commonName', value: request.commonName }, { name: 'organizationName', value: 'pgssl' }];
@@ -83,12 +88,12 @@ export function buildCaCertificate(request: CertificateRequest): string {
 }
 
 function buildLeaf(request: CertificateRequest, issuer: Issuer | 'self', usage: 'serverAuth' | 'clientAuth'): string {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(request.keys.publicKeyPem);
+  const cert = loadForge().pki.createCertificate();
+  cert.publicKey = loadForge().pki.publicKeyFromPem(request.keys.publicKeyPem);
   cert.serialNumber = randomSerial();
   validity(cert, request.days, request.now);
   cert.setSubject([{ name: 'commonName', value: request.commonName }]);
-  const issuerCert = issuer === 'self' ? cert : forge.pki.certificateFromPem(issuer.certificatePem);
+  const issuerCert = issuer === 'self' ? cert : loadForge().pki.certificateFromPem(issuer.certificatePem);
   cert.setIssuer(issuer === 'self' ? cert.subject.attributes : issuerCert.subject.attributes);
   const extensions: object[] = [
     { name: 'basicConstraints', cA: false, critical: true },

@@ -34,6 +34,7 @@ export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   keepCiphers?: boolean;
   terminateNonSsl?: boolean;
   walsenderWait: number;
+  prewarmedKeys?: Promise<import('../certs/keys.js').KeyPairPem>[];
 }
 
 export function certificateSource(flags: EnableFlags): CertificateSource | undefined {
@@ -79,6 +80,7 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
       walsenderWaitMs: flags.walsenderWait * 1000,
       prompter: interactive ? interactivePrompter() : nonInteractivePrompter(Boolean(flags.yes)),
       view: textView(out, style),
+      prewarmedKeys: flags.prewarmedKeys,
     });
   } catch (error) {
     const failed = (error as { report?: EnableReport }).report;

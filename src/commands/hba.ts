@@ -14,6 +14,7 @@ import { evaluateHba, type ConnectionAttempt } from '../hba/evaluate.js';
 import { diskReader, loadHba, overlayReader, type LoadedHba } from '../hba/load.js';
 import { planRewrite, type RewriteOptions, type RewritePlan } from '../hba/rewrite.js';
 import { newestMajor, supportedMajors } from '../hba/syntax.js';
+import { colourDiff } from '../ui/diffColour.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
 
 export interface HbaCommonOptions {
@@ -153,12 +154,6 @@ export function rewriteReport(plan: RewritePlan, backups: { original: string; ba
   };
 }
 
-export function colourDiff(diff: string, s: Style): string {
-  return diff
-    .split('\n')
-    .map((line) => (line.startsWith('+') && !line.startsWith('+++') ? s.added(line) : line.startsWith('-') && !line.startsWith('---') ? s.removed(line) : line.startsWith('@@') ? s.dim(line) : line))
-    .join('\n');
-}
 
 export interface HbaExplainOptions extends HbaCommonOptions, Pick<HbaRewriteFlags, 'includeLoopback' | 'skipReplication'> {
   file: string;

@@ -49,6 +49,7 @@ export interface CertificateInput {
   hosts: string[];
   /** Produce the decision without generating keys (dry run). */
   planOnly: boolean;
+  prewarmedKeys?: Promise<import('../certs/keys.js').KeyPairPem>[];
 }
 
 const renewWithinDays = 30;
@@ -56,7 +57,7 @@ const renewWithinDays = 30;
 export async function decideCertificate(input: CertificateInput): Promise<CertificateDecision> {
   const kept = input.source.kind === 'new-ca' ? keepInstalled(input) : undefined;
   if (kept) return kept;
-  const request: ServerIssue = { commonName: input.commonName, subjectAltNames: input.names, days: input.days, rsaBits: input.rsaBits };
+  const request: ServerIssue = { commonName: input.commonName, subjectAltNames: input.names, days: input.days, rsaBits: input.rsaBits, prewarmed: input.prewarmedKeys };
   if (input.source.kind === 'files') {
     const { contents, warnings } = prepareExistingFiles({ ...input.source, hosts: input.hosts, allowNameMismatch: input.allowNameMismatch, passphraseCommand: Boolean(input.settings.ssl_passphrase_command?.value) });
     const cert = new X509Certificate(contents.certificatePem);

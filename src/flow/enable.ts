@@ -58,6 +58,8 @@ export interface EnableOptions {
   walsenderWaitMs: number;
   prompter: Prompter;
   view: EnableView;
+  /** RSA keys started before the modules loaded (cli.cts); unused ones are dropped. */
+  prewarmedKeys?: Promise<import('../certs/keys.js').KeyPairPem>[];
 }
 
 /** Verification failed and the run was undone: exit 3. */
@@ -99,9 +101,8 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
 
     // ---- Step 2: certificates (decided; keys generated only when needed)
     announce('certificates');
-    const host = await localHostNames();
     const connectHost = isSocketHost(options.target.host) ? probeAddressFor(pre.listen)! : options.target.host;
-    const currentProbe = await probeTls({ host: connectHost, port: pre.port });
+    const [host, currentProbe] = await Promise.all([localHostNames(), probeTls({ host: connectHost, port: pre.port })]);
     const served = currentProbe.accepted && currentProbe.chainDer[0] ? createHash('sha256').update(currentProbe.chainDer[0]).digest('hex') : undefined;
     const source = options.source ?? (await askSource(prompter));
     const sanExtra = options.san ?? (prompter.interactive ? await askSans(prompter, defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined })) : []);
@@ -122,6 +123,7 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
         allowNameMismatch: options.allowNameMismatch,
         hosts: source.kind === 'files' ? hosts.filter((h) => h === connectHost || h === 'localhost') : hosts,
         planOnly: options.dryRun,
+        prewarmedKeys: options.prewarmedKeys,
       }),
     );
     report.certificate = { description: decision.description, names: decision.names, notAfter: decision.notAfter, caFile: decision.caFile, action: decision.action };
@@ -398,7 +400,7 @@ function showPlan(view: EnableView, report: EnableReport, files: PlannedTlsFile[
   if (files.length > 0 || report.settings.length > 0) view.detail('  SELECT pg_reload_conf();   -- then wait for a new backend to see it');
   if (plan.changes.length > 0) {
     view.detail(`  pg_hba.conf: ${plan.changes.length} rule(s) to hostssl:`);
-    view.block(report.hba.diff);
+    view.diff(report.hba.diff);
   }
   for (const kept of plan.kept.filter((k) => k.rule.type === 'host')) view.detail(`  keep ${describeRule(kept.rule)} — ${kept.reason}`);
   for (const hole of plan.holes) view.warn(`${describeRule(hole)} admits remote clients without TLS; pgssl leaves it as written`);

@@ -6,12 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import { socketFrom } from './boundSocket.js';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type * as PgModule from 'pg';
+
+// pg is CommonJS; require() skips its ESM wrapper (~12 ms of every command that connects).
+const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
 import { explainConnectionError } from './connectionErrors.js';
 import { isSocketHost, type ConnectionTarget } from './connectionTarget.js';
 import { lookupPasswordFile } from './pgpass.js';
 
-export type Client = pg.Client;
+export type Client = PgModule.Client;
 
 type TlsAttempt = false | ConnectionOptions;
 
@@ -54,7 +58,7 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
       password: async () => password ?? (password = await passwordWhenAsked(target)),
       connectionTimeoutMillis: 10_000,
       ...(target.localAddress ? { stream: socketFrom(target.localAddress) } : {}),
-    } as pg.ClientConfig);
+    } as PgModule.ClientConfig);
     try {
       await client.connect();
       return client;

@@ -229,3 +229,64 @@ describe('enable refuses or undoes, and leaves everything as it was', () => {
     assert.deepEqual(await snapshot(cluster), before);
   });
 });
+
+describe('kill -9 in the middle of enable', () => {
+  /** Starts enable and kills it (SIGKILL) once its journal holds `entries` entries. */
+  async function killDuringEnable(cluster: Cluster, state: string, entries: number): Promise<number> {
+    const { spawn } = await import('node:child_process');
+    const { existsSync, readFileSync } = await import('node:fs');
+    const { pgsslBin } = await import('../support/cli.js');
+    const child = spawn(process.execPath, [pgsslBin, 'enable', '--yes'], { env: cluster.env({ PGSSL_STATE_DIR: state }), stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    let seen = 0;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && child.exitCode === null) {
+      const runs = join(state, 'runs');
+      if (existsSync(runs)) {
+        for (const server of readdirSync(runs)) {
+          for (const name of readdirSync(join(runs, server))) {
+            try {
+              seen = JSON.parse(readFileSync(join(runs, server, name), 'utf8')).entries.length;
+            } catch {}
+          }
+        }
+      }
+      if (seen >= entries) {
+        child.kill('SIGKILL');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await exited;
+    return seen;
+  }
+
+  it('after the settings were registered: rollback brings back byte-identical files and settings', async () => {
+    const cluster = await startCluster({ hba: remoteHba });
+    try {
+      const before = await snapshot(cluster);
+      const state = stateDir();
+      const seen = await killDuringEnable(cluster, state, 4);
+      assert.ok(seen >= 4, `killed after ${seen} journal entries`);
+      const r = await runPgssl(['rollback'], { env: cluster.env({ PGSSL_STATE_DIR: state }) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(await snapshot(cluster), before);
+    } finally {
+      cluster.stop();
+    }
+  });
+
+  it('after the first file: a re-run finishes the job and ends compliant', async () => {
+    const cluster = await startCluster({ hba: remoteHba });
+    try {
+      const state = stateDir();
+      await killDuringEnable(cluster, state, 1);
+      const r = await enable(cluster, state);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.report.compliance.result, 'compliant');
+      assert.equal((await runPgssl(['status'], { env: cluster.env() })).code, 0);
+    } finally {
+      cluster.stop();
+    }
+  });
+});
