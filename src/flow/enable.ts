@@ -283,16 +283,20 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
     );
     return report;
   } catch (error) {
-    if (journal?.changed) {
+    if (journal?.changed && (await shouldUndo(error, options))) {
       report.undone = await undoRun(journal, client, options, view);
       for (const s of report.steps) if (s.status === 'done') s.status = 'undone';
+    } else if (journal?.changed) {
+      journal.note('stopped by the user after changes; kept as they are');
+      journal.setStatus('applied');
+      view.warn(`kept the changes made so far; pgssl rollback undoes them (journal ${journal.path})`);
     }
     const failed = report.steps.find((s) => s.status === 'planned' && s.id !== 'report');
     if (failed && !(error instanceof Cancelled)) failed.status = 'failed';
     report.error = messageOf(error);
     const final =
       error instanceof Cancelled
-        ? new OperationalError(`cancelled${report.undone ? '; every change was undone' : '; nothing was changed'}`)
+        ? new OperationalError(`cancelled${report.undone ? '; every change was undone' : journal?.changed ? `; the changes made so far were kept (pgssl rollback undoes them)` : '; nothing was changed'}`)
         : error instanceof VerificationFailed && report.undone
           ? new VerificationFailed(`${error.message}. Every change was undone${report.undone.failures.length ? ' except: ' + report.undone.failures.join('; ') : ''}; the server is as it was.`)
           : error;
@@ -303,6 +307,16 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
   } finally {
     process.off('SIGINT', onSigint);
     await client.end().catch(() => undefined);
+  }
+}
+
+/** On a terminal, Ctrl-C after changes offers the undo (Enter = undo); everything else undoes. */
+async function shouldUndo(error: unknown, options: EnableOptions): Promise<boolean> {
+  if (!(error instanceof Cancelled) || !options.prompter.interactive) return true;
+  try {
+    return await options.prompter.confirm({ message: 'Stopped. Undo the changes made so far?', flag: '(always undone without a terminal)', default: true });
+  } catch {
+    return true;
   }
 }
 

@@ -47,3 +47,55 @@ it('pgssl on a terminal: answers, sees the diff, ends compliant', { timeout: 120
     cluster.stop();
   }
 });
+
+it('Ctrl-C before any change exits cleanly; after changes it offers the undo', { timeout: 120_000 }, async () => {
+  const { snapshot } = await import('../support/snapshot.js');
+  const pg = (await import('pg')).default;
+  const cluster = await startCluster({ hba: 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all 0.0.0.0/0 trust\n' });
+  const state = join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
+  const env = { PGHOST: cluster.socketDir, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres', PGSSL_STATE_DIR: state, HOME: state, TERM: 'xterm-256color' };
+  // A client without TLS, so that the wizard asks about live sessions after its changes.
+  const legacy = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres', ssl: false, application_name: 'legacy' });
+  await legacy.connect();
+  legacy.on('error', () => undefined);
+  const before = await snapshot(cluster);
+  try {
+    const early = new TmuxSession(`${process.execPath} ${pgsslBin} enable`, env);
+    try {
+      await early.waitFor(/Which certificate should the server use\?/);
+      early.keys('C-c');
+      const end = await early.waitFor(/EXIT=\d+/);
+      assert.match(end, /cancelled; nothing was changed/);
+      assert.match(end, /EXIT=1/);
+    } finally {
+      early.close();
+    }
+    assert.deepEqual(await snapshot(cluster), before);
+
+    const late = new TmuxSession(`${process.execPath} ${pgsslBin} enable`, env);
+    try {
+      await late.waitFor(/Which certificate should the server use\?/);
+      late.keys('Enter');
+      await late.waitFor(/Other names or IPs clients use/);
+      late.keys('Enter');
+      await late.waitFor(/Which pg_hba\.conf rules should require TLS\?/);
+      late.keys('Enter');
+      await late.waitFor(/Apply these changes now\?/);
+      late.keys('Enter');
+      await late.waitFor(/End which sessions now\?/, 60_000);
+      late.keys('C-c');
+      await late.waitFor(/Stopped\. Undo the changes made so far\?/);
+      late.keys('Enter');
+      const end = await late.waitFor(/EXIT=\d+/, 60_000);
+      assert.match(end, /restored .*pg_hba\.conf/);
+      assert.match(end, /cancelled; every change was undone/);
+      assert.match(end, /EXIT=1/);
+    } finally {
+      late.close();
+    }
+    assert.deepEqual(await snapshot(cluster), before, 'byte-identical after the offered undo');
+  } finally {
+    await legacy.end().catch(() => undefined);
+    cluster.stop();
+  }
+});
