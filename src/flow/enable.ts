@@ -71,7 +71,8 @@ export class VerificationFailed extends PgsslError {
 
 const totalSteps = 7;
 
-export async function runEnable(options: EnableOptions): Promise<EnableReport> {
+export async function runEnable(givenOptions: EnableOptions): Promise<EnableReport> {
+  let options = givenOptions;
   const report = emptyReport(options.dryRun);
   const { view, prompter } = options;
   const step = (id: StepId) => report.steps.find((s) => s.id === id)!;
@@ -144,6 +145,16 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
 
     // ---- pg_hba.conf plan and lockout checks: all before any change
     let hbaPlan = planRewrite(pre.hba, options.rewrite);
+    const loopbackHostRules = hbaPlan.kept.filter((k) => k.reason === 'loopback only').length;
+    if (prompter.interactive && !options.yes && options.rewrite.includeLoopback === undefined && loopbackHostRules > 0) {
+      const includeLoopback = await prompter.confirm({
+        message: `Also require TLS on the ${loopbackHostRules} loopback-only host rule(s) (127.0.0.0/8, ::1, localhost)? Local clients would then need TLS too.`,
+        flag: '--include-loopback',
+        default: false,
+      });
+      if (includeLoopback) hbaPlan = planRewrite(pre.hba, { ...options.rewrite, includeLoopback });
+      options = { ...options, rewrite: { ...options.rewrite, includeLoopback } };
+    }
     if (prompter.interactive && hbaPlan.changes.length > 0 && !options.yes) {
       const chosen = await prompter.checkbox({
         message: 'Which pg_hba.conf rules should require TLS? (space toggles, enter confirms)',
@@ -322,15 +333,26 @@ async function shouldUndo(error: unknown, options: EnableOptions): Promise<boole
 
 async function askSource(prompter: Prompter): Promise<CertificateSource> {
   if (!prompter.interactive) return { kind: 'new-ca' };
-  const kind = await prompter.select<'new-ca' | 'self-signed'>({
+  const kind = await prompter.select<CertificateSource['kind']>({
     message: 'Which certificate should the server use?',
     flag: '--self-signed / --cert-file / --ca-cert',
     default: 'new-ca',
     choices: [
       { value: 'new-ca', name: "New certificate from pgssl's private CA (clients can use sslmode=verify-full)" },
       { value: 'self-signed', name: 'New self-signed certificate (encryption; clients must pin it to verify)' },
+      { value: 'files', name: 'Certificate and key files I already have' },
+      { value: 'ca', name: 'New certificate signed by a CA I already have' },
     ],
   });
+  const path = (message: string, flag: string) =>
+    prompter.input({ message, flag, default: '', validate: (value) => (value.trim() ? true : 'a path, please') }).then((v) => v.trim());
+  if (kind === 'files') {
+    const certFile = await path('Server certificate file (PEM):', '--cert-file');
+    const keyFile = await path('Its private key file (PEM):', '--key-file');
+    const caFile = (await prompter.input({ message: 'CA certificate that signed it (empty if none):', flag: '--ca-file', default: '' })).trim();
+    return { kind, certFile, keyFile, caFile: caFile || undefined };
+  }
+  if (kind === 'ca') return { kind, caCert: await path('CA certificate (PEM):', '--ca-cert'), caKey: await path('CA private key (PEM):', '--ca-key') };
   return { kind };
 }
 

@@ -31,12 +31,15 @@ it('pgssl on a terminal: answers, sees the diff, ends compliant', { timeout: 120
     session.keys('Enter');
     await session.waitFor(/Other names or IPs clients use/);
     session.keys('d', 'b', '1', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm', 'Enter');
+    await session.waitFor(/Also require TLS on the 1 loopback-only host rule\(s\)/);
+    session.keys('Enter');
     await session.waitFor(/Which pg_hba\.conf rules should require TLS\?/);
     session.keys('Enter');
     const plan = await session.waitFor(/Apply these changes now\?/);
     assert.match(plan, /Step 2 of 7 — Certificates/);
     assert.match(plan, /names: .*DNS:db1\.example\.com/);
     assert.match(plan, /-host all all 0\.0\.0\.0\/0 trust\n.*\+hostssl all all 0\.0\.0\.0\/0 trust/s);
+    assert.match(plan, /keep .*:2: host all all 127\.0\.0\.1\/32 trust — loopback only/, 'the loopback rule stays, as answered');
     assert.match(session.screen(true), /\x1b\[32m\+hostssl all all 0\.0\.0\.0\/0 trust/, 'the added line is green');
     session.keys('Enter');
     const end = await session.waitFor(/EXIT=\d+/, 60_000);
@@ -78,6 +81,8 @@ it('Ctrl-C before any change exits cleanly; after changes it offers the undo', {
       late.keys('Enter');
       await late.waitFor(/Other names or IPs clients use/);
       late.keys('Enter');
+      await late.waitFor(/Also require TLS on the 1 loopback-only host rule\(s\)/);
+      late.keys('Enter');
       await late.waitFor(/Which pg_hba\.conf rules should require TLS\?/);
       late.keys('Enter');
       await late.waitFor(/Apply these changes now\?/);
@@ -96,6 +101,41 @@ it('Ctrl-C before any change exits cleanly; after changes it offers the undo', {
     assert.deepEqual(await snapshot(cluster), before, 'byte-identical after the offered undo');
   } finally {
     await legacy.end().catch(() => undefined);
+    cluster.stop();
+  }
+});
+
+it('the wizard installs certificate files the DBA already has', { timeout: 120_000 }, async () => {
+  const { opensslServerCert } = await import('../support/cluster.js');
+  const cluster = await startCluster({ hba: 'local all all trust\nhost all all 0.0.0.0/0 trust\n' });
+  const state = join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
+  const own = opensslServerCert(mkdtempSync(join(tmpdir(), 'pgssl-own-')), { days: 90 });
+  const session = new TmuxSession(`${process.execPath} ${pgsslBin} enable`, { PGHOST: cluster.socketDir, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres', PGSSL_STATE_DIR: state, HOME: state, TERM: 'xterm-256color' });
+  const type = (text: string) => session.keys('-l', text);
+  try {
+    await session.waitFor(/Which certificate should the server use\?/);
+    session.keys('Down', 'Down', 'Enter');
+    await session.waitFor(/Server certificate file \(PEM\):/);
+    type(own.cert);
+    session.keys('Enter');
+    await session.waitFor(/Its private key file \(PEM\):/);
+    type(own.key);
+    session.keys('Enter');
+    await session.waitFor(/CA certificate that signed it/);
+    type(own.ca);
+    session.keys('Enter');
+    await session.waitFor(/Other names or IPs clients use/);
+    session.keys('Enter');
+    await session.waitFor(/Which pg_hba\.conf rules should require TLS\?/);
+    session.keys('Enter');
+    await session.waitFor(/Apply these changes now\?/);
+    session.keys('Enter');
+    const end = await session.waitFor(/EXIT=\d+/, 60_000);
+    assert.match(end, /use your files .*test-server\.crt/);
+    assert.match(end, /COMPLIANT/);
+    assert.match(end, /EXIT=0/);
+  } finally {
+    session.close();
     cluster.stop();
   }
 });
