@@ -10,18 +10,17 @@ import { defaultServerNames, commonNameFor } from '../certs/names.js';
 import { localHostNames } from '../certs/hostNames.js';
 import { dataDirectoryOwner, installTlsFiles, planTlsFiles, type PlannedTlsFile } from '../certs/install.js';
 import type { RsaBits } from '../certs/keys.js';
-import { ExitCode, OperationalError, PgsslError, UsageError, messageOf } from '../errors.js';
+import { ExitCode, OperationalError, PgsslError, messageOf } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
 import { backupFile } from '../files/backup.js';
 import { describeRule } from '../hba/describe.js';
 import { unifiedDiff } from '../hba/diff.js';
-import { evaluateHba, type ConnectionAttempt } from '../hba/evaluate.js';
 import { diskReader, loadHba, overlayReader } from '../hba/load.js';
-import { planRewrite, ruleId, type RewriteOptions, type RewritePlan } from '../hba/rewrite.js';
+import { planRewrite, ruleId, type RewriteOptions } from '../hba/rewrite.js';
 import { openClient, type Client } from '../server/connect.js';
 import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
 import { proveEnforcement } from '../server/enforcement.js';
-import { readServerHbaRules } from '../server/hbaFileRules.js';
+import { isRejectedRule, readServerHbaRules } from '../server/hbaFileRules.js';
 import { reloadAndWait } from '../server/reload.js';
 import { probeTls } from '../server/tlsProbe.js';
 import { fingerprintOf, verifyTls } from '../server/verifyTls.js';
@@ -30,8 +29,11 @@ import type { EnableView } from '../ui/enableView.js';
 import { Cancelled, type Prompter } from '../ui/prompter.js';
 import { withSpinner } from '../ui/spinner.js';
 import { decideCertificate, type CertificateSource } from './certificateStep.js';
+import { checkNoLockout } from './lockout.js';
+import { askSans, askSource, shouldUndo } from './questions.js';
+import { showPlan } from '../ui/planView.js';
 import { Journal } from './journal.js';
-import { preflight, type Preflight } from './preflight.js';
+import { preflight } from './preflight.js';
 import { emptyReport, type EnableReport, type StepId } from './report.js';
 import { handleLiveSessions } from './sessionsStep.js';
 import { desiredTlsSettings } from './tlsSettings.js';
@@ -250,7 +252,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
         view.ok(`rewrote ${file.path} (previous saved as ${backup.backup})`);
       }
       const serverView = await readServerHbaRules(client);
-      const rejected = serverView.filter((r) => r.error !== null || r.type === null);
+      const rejected = serverView.filter(isRejectedRule);
       if (rejected.length > 0) throw new VerificationFailed(`the server rejects the rewritten pg_hba.conf: ${rejected.map((r) => `${r.fileName ?? pre.hbaFile}:${r.lineNumber}: ${r.error}`).join('; ')}`);
       view.ok(`the server's own parse (pg_hba_file_rules) accepts it: ${serverView.filter((r) => r.type === 'hostssl').length} hostssl rule(s)`);
       const reload = await withSpinner('reloading pg_hba.conf', reloadAndWait(client, options.target));
@@ -321,73 +323,6 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
   }
 }
 
-/** On a terminal, Ctrl-C after changes offers the undo (Enter = undo); everything else undoes. */
-async function shouldUndo(error: unknown, options: EnableOptions): Promise<boolean> {
-  if (!(error instanceof Cancelled) || !options.prompter.interactive) return true;
-  try {
-    return await options.prompter.confirm({ message: 'Stopped. Undo the changes made so far?', flag: '(always undone without a terminal)', default: true });
-  } catch {
-    return true;
-  }
-}
-
-async function askSource(prompter: Prompter): Promise<CertificateSource> {
-  if (!prompter.interactive) return { kind: 'new-ca' };
-  const kind = await prompter.select<CertificateSource['kind']>({
-    message: 'Which certificate should the server use?',
-    flag: '--self-signed / --cert-file / --ca-cert',
-    default: 'new-ca',
-    choices: [
-      { value: 'new-ca', name: "New certificate from pgssl's private CA (clients can use sslmode=verify-full)" },
-      { value: 'self-signed', name: 'New self-signed certificate (encryption; clients must pin it to verify)' },
-      { value: 'files', name: 'Certificate and key files I already have' },
-      { value: 'ca', name: 'New certificate signed by a CA I already have' },
-    ],
-  });
-  const path = (message: string, flag: string) =>
-    prompter.input({ message, flag, default: '', validate: (value) => (value.trim() ? true : 'a path, please') }).then((v) => v.trim());
-  if (kind === 'files') {
-    const certFile = await path('Server certificate file (PEM):', '--cert-file');
-    const keyFile = await path('Its private key file (PEM):', '--key-file');
-    const caFile = (await prompter.input({ message: 'CA certificate that signed it (empty if none):', flag: '--ca-file', default: '' })).trim();
-    return { kind, certFile, keyFile, caFile: caFile || undefined };
-  }
-  if (kind === 'ca') return { kind, caCert: await path('CA certificate (PEM):', '--ca-cert'), caKey: await path('CA private key (PEM):', '--ca-key') };
-  return { kind };
-}
-
-async function askSans(prompter: Prompter, defaults: string[]): Promise<string[]> {
-  const extra = await prompter.input({
-    message: `The certificate will name ${defaults.join(', ')}. Other names or IPs clients use (comma-separated, empty for none):`,
-    flag: '--san',
-    default: '',
-  });
-  return extra.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-/** The admin must still get in the way they came, and so must every live TLS session. */
-function checkNoLockout(pre: Preflight, plan: RewritePlan, target: ConnectionTarget): void {
-  if (plan.changes.length === 0) return;
-  const after = loadHba(pre.hbaFile, pre.facts.major, overlayReader(diskReader, plan.files)).rules;
-  const options = { regularExpressions: pre.facts.major >= 16 };
-  const admin: ConnectionAttempt = isSocketHost(target.host)
-    ? { local: true, ssl: false, database: target.database, user: pre.facts.currentUser, memberOf: pre.adminMemberOf }
-    : { local: false, ssl: target.sslmode !== 'disable', database: target.database, user: pre.facts.currentUser, memberOf: pre.adminMemberOf, address: pre.facts.ownClientAddr ?? undefined };
-  const verdict = evaluateHba(after, admin, options);
-  if (verdict.verdict !== 'allow') {
-    const before = evaluateHba(pre.hba.rules, { ...admin, ssl: pre.facts.ownTls }, options);
-    throw new UsageError(
-      `the rewrite would lock you out: this session came in ${admin.local ? 'over the local socket' : `from ${admin.address} ${pre.facts.ownTls ? 'with' : 'without'} TLS`} through ${before.rule ? describeRule(before.rule) : 'no rule'}, and with sslmode=${target.sslmode} your next connection would be ${verdict.rule ? `rejected by ${describeRule(verdict.rule)}` : 'matched by no rule'}. Nothing was changed. Connect over the local socket (sudo -u postgres pgssl enable), or with sslmode=prefer/require, or leave that rule as it is (--only-address/--only-db, or deselect it).`,
-    );
-  }
-  for (const session of pre.sessions.filter((s) => s.tls && s.clientAddr)) {
-    const result = evaluateHba(after, { local: false, ssl: true, database: session.database ?? '', user: session.user ?? '', address: session.clientAddr!, physicalReplication: session.backendType === 'walsender' && !session.database }, options);
-    if (result.verdict !== 'allow' && result.uncertain.length === 0) {
-      throw new UsageError(`the rewrite would refuse the live TLS session pid ${session.pid} (${session.user}@${session.database ?? 'replication'} from ${session.clientAddr}) when it reconnects; nothing was changed.`);
-    }
-  }
-}
-
 function pickVerifyName(certificatePem: string, connectHost: string, hosts: string[]): string {
   let cert: X509Certificate;
   try {
@@ -429,17 +364,3 @@ async function undoRun(journal: Journal, client: Client, options: EnableOptions,
   return result;
 }
 
-function showPlan(view: EnableView, report: EnableReport, files: PlannedTlsFile[], plan: RewritePlan): void {
-  view.detail('Plan:');
-  for (const file of files) view.detail(`  write ${file.path} (mode ${file.mode.toString(8).padStart(4, '0')}) → ${file.setting} = '${file.settingValue}'`);
-  for (const change of report.settings) view.detail(`  ${change.sql};   -- was ${change.before === undefined ? 'unset' : `'${change.before}'`}`);
-  if (files.length > 0 || report.settings.length > 0) view.detail('  SELECT pg_reload_conf();   -- then wait for a new backend to see it');
-  if (plan.changes.length > 0) {
-    view.detail(`  pg_hba.conf: ${plan.changes.length} rule(s) to hostssl:`);
-    view.diff(report.hba.diff);
-  }
-  for (const kept of plan.kept.filter((k) => k.rule.type === 'host')) view.detail(`  keep ${describeRule(kept.rule)} — ${kept.reason}`);
-  for (const hole of plan.holes) view.warn(`${describeRule(hole)} admits remote clients without TLS; pgssl leaves it as written`);
-  if (report.sessions.withoutTls.length > 0) view.detail(`  ${report.sessions.withoutTls.length} live session(s) without TLS will need to reconnect`);
-  if (files.length === 0 && report.settings.length === 0 && plan.changes.length === 0) view.ok('nothing to change: TLS is already on and required');
-}

@@ -10,7 +10,7 @@ import { loadHba, type LoadedHba } from '../hba/load.js';
 import { takeRunLock } from '../server/advisoryLock.js';
 import type { Client } from '../server/connect.js';
 import { discoverServerFacts, type ServerFacts } from '../server/facts.js';
-import { readServerHbaRules } from '../server/hbaFileRules.js';
+import { isRejectedRule, readServerHbaRules } from '../server/hbaFileRules.js';
 import type { Limitation } from '../server/limitations.js';
 import { checkLocality } from '../server/locality.js';
 import { readTcpSessions, type LiveSession } from '../server/sessions.js';
@@ -61,7 +61,7 @@ export async function preflight(client: Client, options: { lock: boolean }): Pro
     throw new UsageError(`pgssl cannot read ${hbaFile} the way PostgreSQL ${facts.major} does; nothing was changed:\n${describeErrors(hba.errors)}`);
   }
   const serverRules = await readServerHbaRules(client);
-  const rejected = serverRules.filter((rule) => rule.error !== null || rule.type === null);
+  const rejected = serverRules.filter(isRejectedRule);
   if (rejected.length > 0) {
     throw new UsageError(
       `the server itself rejects lines of ${hbaFile} (pg_hba_file_rules); fix them first, nothing was changed:\n${rejected.map((r) => `  ${r.fileName ?? hbaFile}:${r.lineNumber}: ${r.error ?? 'rejected without a message (see the server log)'}`).join('\n')}`,

@@ -4,7 +4,7 @@
  * cipher list that is already strict is kept. Pure.
  */
 import type { SettingFact } from '../server/facts.js';
-import { alterSystemStatement, strictCiphers, stricterMinProtocol } from '../server/settings.js';
+import { alterSystemStatement, isBroadCipherList, strictCiphers, stricterMinProtocol } from '../server/settings.js';
 
 export interface SettingChange {
   name: string;
@@ -20,13 +20,12 @@ export interface TlsSettingsInput {
   keepCiphers: boolean;
 }
 
-const broadCipherToken = /(^|:)\s*\+?(HIGH|MEDIUM|LOW|ALL|DEFAULT|3DES|RC4|DES|kRSA|RSA|AES|AES128|AES256|CAMELLIA|SHA1|SHA)\s*(?=:|$)/;
 
 export function desiredTlsSettings(input: TlsSettingsInput): SettingChange[] {
   const wanted: [string, string][] = input.files.map((f) => [f.setting, f.settingValue]);
   wanted.push(['ssl_min_protocol_version', stricterMinProtocol(input.settings.ssl_min_protocol_version?.value, input.minTls)]);
   const ciphers = input.settings.ssl_ciphers?.value;
-  if (!input.keepCiphers && (ciphers === undefined || broadCipherToken.test(ciphers))) wanted.push(['ssl_ciphers', strictCiphers]);
+  if (!input.keepCiphers && (ciphers === undefined || isBroadCipherList(ciphers))) wanted.push(['ssl_ciphers', strictCiphers]);
   // ssl last: the files and parameters are in place when it takes effect.
   wanted.push(['ssl', 'on']);
   return wanted

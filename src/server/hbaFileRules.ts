@@ -33,3 +33,8 @@ export async function readServerHbaRules(client: Client): Promise<ServerHbaRule[
     error: rule.error,
   }));
 }
+
+/** A line the server refuses. Some checks give no message (e.g. an unresolvable RADIUS server): type is then null. */
+export function isRejectedRule(rule: ServerHbaRule): boolean {
+  return rule.error !== null || rule.type === null;
+}

@@ -8,6 +8,14 @@ export function alterSystemStatement(name: string, value: string): string {
   return `ALTER SYSTEM SET ${name} = ${quoteLiteral(value)}`;
 }
 
+// Additive OpenSSL cipher-list tokens (ciphers(1)) that pull in CBC, static RSA or worse.
+const broadCipherToken = /(^|:)\s*\+?(HIGH|MEDIUM|LOW|ALL|DEFAULT|3DES|RC4|DES|kRSA|RSA|AES|AES128|AES256|CAMELLIA|SHA1|SHA)\s*(?=:|$)/;
+
+/** A heuristic, not a full OpenSSL parse: true for lists like PostgreSQL's default 'HIGH:MEDIUM:+3DES:!aNULL'. */
+export function isBroadCipherList(ciphers: string): boolean {
+  return broadCipherToken.test(ciphers);
+}
+
 /** PostgreSQL's default still offers CBC, static RSA and 2048-bit DHE; this keeps forward secrecy and AEAD only. */
 export const strictCiphers = 'ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL';
 

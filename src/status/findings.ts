@@ -6,7 +6,8 @@
  */
 import type { CertificateSummary } from '../certs/x509.js';
 import { isLoopbackAddress } from '../hba/addresses.js';
-import type { ServerHbaRule } from '../server/hbaFileRules.js';
+import { isBroadCipherList } from '../server/settings.js';
+import { isRejectedRule, type ServerHbaRule } from '../server/hbaFileRules.js';
 import type { StatusEvidence } from './evidence.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -92,8 +93,7 @@ function hbaFindings(evidence: StatusEvidence): Finding[] {
   if (!evidence.hba) return [];
   const { rules } = evidence.hba;
   const findings: Finding[] = [];
-  // Some server checks reject a line without a message (e.g. an unresolvable RADIUS server): type is then null.
-  const invalid = rules.filter((rule) => rule.error !== null || rule.type === null);
+  const invalid = rules.filter(isRejectedRule);
   if (invalid.length > 0) {
     findings.push({
       id: 'HBA_INVALID',
@@ -217,8 +217,6 @@ function expiryFindings(evidence: StatusEvidence, options: FindingOptions): Find
 }
 
 const weakProtocols = new Set(['', 'TLSv1', 'TLSv1.1']);
-// Additive cipher-list tokens that pull in CBC, static RSA or worse (OpenSSL ciphers(1)).
-const broadCipherTokens = /(^|:)\s*\+?(HIGH|MEDIUM|LOW|ALL|DEFAULT|3DES|RC4|DES|kRSA|RSA|AES|AES128|AES256|CAMELLIA|SHA1|SHA)\s*(?=:|$)/;
 
 function settingFindings(evidence: StatusEvidence): Finding[] {
   const { settings, fileSettings } = evidence.server;
@@ -233,7 +231,7 @@ function settingFindings(evidence: StatusEvidence): Finding[] {
     });
   }
   const ciphers = settings.ssl_ciphers?.value;
-  if (ciphers !== undefined && broadCipherTokens.test(ciphers)) {
+  if (ciphers !== undefined && isBroadCipherList(ciphers)) {
     findings.push({
       id: 'WEAK_CIPHERS',
       severity: 'warning',
