@@ -1,13 +1,11 @@
 /** `pgssl enable`: flags (or the wizard's answers) → the enable flow → report and exit code. */
 import type { RsaBits } from '../certs/keys.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { stateDirPath } from '../files/stateDir.js';
 import type { CertificateSource } from '../flow/certificateStep.js';
 import { runEnable } from '../flow/enable.js';
 import type { EnableReport } from '../flow/report.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
-import { collectStatusEvidence } from '../status/collect.js';
-import { buildStatusReport } from '../status/report.js';
 import { textView } from '../ui/enableView.js';
 import { interactivePrompter, nonInteractivePrompter } from '../ui/prompter.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
@@ -86,12 +84,6 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
     const failed = (error as { report?: EnableReport }).report;
     if (failed && flags.json) process.stdout.write(JSON.stringify(failed, null, 2) + '\n');
     throw error;
-  }
-  if (!report.dryRun) {
-    const now = new Date();
-    const status = buildStatusReport(await collectStatusEvidence(target, now), { now, expiryWarnDays: 30 });
-    report.compliance = { result: status.compliance, findings: status.findings };
-    report.exitCode = status.compliance === 'not-compliant' ? ExitCode.checkFailed : ExitCode.ok;
   }
   if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else out.write(summary(report, style));

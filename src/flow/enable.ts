@@ -24,7 +24,9 @@ import { isRejectedRule, readServerHbaRules } from '../server/hbaFileRules.js';
 import { reloadAndWait } from '../server/reload.js';
 import { probeTls } from '../server/tlsProbe.js';
 import { fingerprintOf, verifyTls } from '../server/verifyTls.js';
+import { collectStatusEvidenceWith } from '../status/collect.js';
 import { probeAddressFor } from '../status/listen.js';
+import { buildStatusReport } from '../status/report.js';
 import type { EnableView } from '../ui/enableView.js';
 import { Cancelled, type Prompter } from '../ui/prompter.js';
 import { withSpinner } from '../ui/spinner.js';
@@ -90,6 +92,8 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     if (cancelRequested) throw new Cancelled();
   };
 
+  // DNS for the certificate's names runs while we connect and learn.
+  const hostNames = localHostNames();
   const client = await openClient(options.target);
   client.on('error', () => undefined);
   let journal: Journal | undefined;
@@ -105,7 +109,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     // ---- Step 2: certificates (decided; keys generated only when needed)
     announce('certificates');
     const connectHost = isSocketHost(options.target.host) ? probeAddressFor(pre.listen)! : options.target.host;
-    const [host, currentProbe] = await Promise.all([localHostNames(), probeTls({ host: connectHost, port: pre.port })]);
+    const [host, currentProbe] = await Promise.all([hostNames, probeTls({ host: connectHost, port: pre.port })]);
     const served = currentProbe.accepted && currentProbe.chainDer[0] ? createHash('sha256').update(currentProbe.chainDer[0]).digest('hex') : undefined;
     const source = options.source ?? (await askSource(prompter));
     const sanExtra = options.san ?? (prompter.interactive ? await askSans(prompter, defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined })) : []);
@@ -287,6 +291,10 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     step('sessions').status = report.sessions.withoutTls.length === 0 ? 'already-done' : report.sessions.terminated.length > 0 ? 'done' : 'skipped';
 
     journal?.setStatus('applied');
+    const now = new Date();
+    const status = buildStatusReport(await collectStatusEvidenceWith(client, options.target, now), { now, expiryWarnDays: 30 });
+    report.compliance = { result: status.compliance, findings: status.findings };
+    report.exitCode = status.compliance === 'not-compliant' ? ExitCode.checkFailed : ExitCode.ok;
     step('report').status = 'done';
     report.connect = connectLine(connectHost, pre.port, verifyName, decision.caFile, options.target);
     report.nextSteps.push(

@@ -18,10 +18,11 @@ import type { StatusEvidence, TlsEvidence } from './evidence.js';
 import { probeAddressFor, readListenAddresses } from './listen.js';
 
 export async function collectStatusEvidence(target: ConnectionTarget, now = new Date()): Promise<StatusEvidence> {
-  return withClient(target, (client) => collectWith(client, target, now));
+  return withClient(target, (client) => collectStatusEvidenceWith(client, target, now));
 }
 
-async function collectWith(client: Client, target: ConnectionTarget, now: Date): Promise<StatusEvidence> {
+/** The same audit on a connection the caller already has (enable's final check). */
+export async function collectStatusEvidenceWith(client: Client, target: ConnectionTarget, now: Date): Promise<StatusEvidence> {
   const limitations: Limitation[] = [];
   const facts = await discoverServerFacts(client, limitations);
   const listen = readListenAddresses(facts.settings.listen_addresses?.value);
