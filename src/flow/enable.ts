@@ -22,6 +22,7 @@ import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.
 import { proveEnforcement } from '../server/enforcement.js';
 import { isRejectedRule, readServerHbaRules } from '../server/hbaFileRules.js';
 import { reloadAndWait } from '../server/reload.js';
+import { lastServerLogLine } from '../server/serverLog.js';
 import { probeTls } from '../server/tlsProbe.js';
 import { fingerprintOf, verifyTls } from '../server/verifyTls.js';
 import { collectStatusEvidenceWith } from '../status/collect.js';
@@ -233,7 +234,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     const verifyName = pickVerifyName(decision.certificatePem, connectHost, hosts);
     const tls = await verifyTls(options.target, { host: connectHost, port: pre.port, verifyName, caPem: decision.trustPem, expectedCertificatePem: decision.certificatePem });
     report.verification.tls = tls;
-    if (!tls.ok) throw new VerificationFailed(`TLS does not work after turning it on: ${tls.reason}${await serverLogHint(client)}`);
+    if (!tls.ok) throw new VerificationFailed(`TLS does not work after turning it on: ${tls.reason}${await serverLogHint(client, pre.dataDirectory)}`);
     view.ok(`verify-full handshake with ${tls.address} as "${tls.verifiedName}": ${tls.protocol}, ${tls.cipher}; serving the installed certificate (SHA-256 ${fingerprintOf(decision.certificatePem).slice(0, 16)}…)`);
     if (tls.pgStatSsl) view.ok(`pg_stat_ssl for that session: ssl=${tls.pgStatSsl.ssl}, ${tls.pgStatSsl.version}, ${tls.pgStatSsl.cipher}, ${tls.pgStatSsl.bits} bits`);
     else view.warn(tls.pgStatSslSkipped ?? 'pg_stat_ssl not read');
@@ -347,13 +348,11 @@ function connectLine(host: string, port: number, verifyName: string, caFile: str
   return `psql "${hostPart} port=${port} dbname=${target.database} user=${target.user} sslmode=verify-full sslrootcert=${caFile ?? 'CA.crt'}"`;
 }
 
-async function serverLogHint(client: Client): Promise<string> {
-  try {
-    const { rows } = await client.query('SELECT pg_current_logfile() AS file');
-    return rows[0].file ? ` (see the server log ${rows[0].file})` : ' (see the server log)';
-  } catch {
-    return ' (see the server log)';
-  }
+async function serverLogHint(client: Client, dataDirectory: string): Promise<string> {
+  // The cause ("could not load server certificate file …") comes just before the generic "SSL configuration was not reloaded".
+  const { file, line } = await lastServerLogLine(client, dataDirectory, [/could not (load|access|open|read)|permission denied|private key file/i, /certificate|SSL|ssl_/i]);
+  if (line) return `. The server log (${file}) says: ${line.trim()}`;
+  return file ? ` (see the server log ${file})` : ' (see the server log)';
 }
 
 async function undoRun(journal: Journal, client: Client, options: EnableOptions, view: EnableView) {

@@ -30,3 +30,13 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+it('npm exec pgssl and npx pgssl work from the repository', () => {
+  const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
+  for (const [command, args] of [
+    ['npm', ['exec', '--offline', '--', 'pgssl', '--version']],
+    ['npx', ['--offline', 'pgssl', '--version']],
+  ] as const) {
+    assert.equal(execFileSync(command, [...args], { cwd: repoRoot, encoding: 'utf8' }).trim(), version, command);
+  }
+});

@@ -138,7 +138,8 @@ describe('enable on the Debian layout', () => {
 describe('enable refuses or undoes, and leaves everything as it was', () => {
   let cluster: Cluster;
   before(async () => {
-    cluster = await startCluster({ hba: remoteHba });
+    // A logging collector, so that pgssl can quote the server's own log line when TLS fails.
+    cluster = await startCluster({ hba: remoteHba, settings: { logging_collector: 'on', log_directory: "'log'" } });
     await cluster.query('CREATE ROLE app LOGIN');
   });
   after(() => cluster?.stop());
@@ -157,7 +158,12 @@ describe('enable refuses or undoes, and leaves everything as it was', () => {
     if (process.getuid?.() !== 0) return t.skip('needs root: the folder must be readable by pgssl but not by the server user');
     const certDir = mkdtempSync(join(tmpdir(), 'pgssl-private-'));
     chmodSync(certDir, 0o700);
-    const r = await expectUnchanged(() => enable(cluster, stateDir(), ['--cert-dir', certDir]), 3, /TLS does not work after turning it on[\s\S]*Every change was undone/, [certDir]);
+    const r = await expectUnchanged(
+      () => enable(cluster, stateDir(), ['--cert-dir', certDir]),
+      3,
+      /TLS does not work after turning it on: .*The server log \(.*\) says: .*could not load server certificate file .*Permission denied[\s\S]*Every change was undone/,
+      [certDir],
+    );
     assert.deepEqual(readdirSync(certDir), [], 'the new files are removed again');
     assert.ok(r.stderr.includes('restored'));
   });
@@ -285,6 +291,41 @@ describe('kill -9 in the middle of enable', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.report.compliance.result, 'compliant');
       assert.equal((await runPgssl(['status'], { env: cluster.env() })).code, 0);
+    } finally {
+      cluster.stop();
+    }
+  });
+});
+
+describe('enable with other certificate sources', () => {
+  it('--self-signed: verify-full works when the client pins the certificate; status notes it', async () => {
+    const cluster = await startCluster({ hba: remoteHba });
+    try {
+      const r = await enable(cluster, stateDir(), ['--self-signed']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.report.certificate.description, /self-signed/);
+      const pinned = psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${join(cluster.dataDir, 'server.crt')}`, 'SELECT 1');
+      assert.equal(pinned.code, 0, pinned.stderr);
+      const status = parseJsonOutput(await runPgssl(['status', '--json'], { env: cluster.env() }));
+      assert.ok(status.findings.some((f: { id: string }) => f.id === 'CERT_SELF_SIGNED'));
+      assert.equal(status.compliance, 'compliant');
+    } finally {
+      cluster.stop();
+    }
+  });
+
+  it('--ca-cert/--ca-key: the server certificate is signed by the DBA\'s CA and verifies against it', async () => {
+    const cluster = await startCluster({ hba: remoteHba });
+    try {
+      const { execFileSync } = await import('node:child_process');
+      const { writeFileSync } = await import('node:fs');
+      const dir = mkdtempSync(join(tmpdir(), 'pgssl-corp-ca-'));
+      writeFileSync(join(dir, 'ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'corp.key'), '-out', join(dir, 'corp.crt'), '-days', '30', '-subj', '/CN=Corp CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { stdio: 'ignore' });
+      const r = await enable(cluster, stateDir(), ['--ca-cert', join(dir, 'corp.crt'), '--ca-key', join(dir, 'corp.key')]);
+      assert.equal(r.code, 0, r.stderr);
+      const verified = psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${join(dir, 'corp.crt')}`, 'SELECT 1');
+      assert.equal(verified.code, 0, verified.stderr);
     } finally {
       cluster.stop();
     }
