@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../files/atomicWrite.js';
 import { backupFile } from '../files/backup.js';
 import { describeRule } from '../hba/describe.js';
 import { unifiedDiff } from '../hba/diff.js';
-import { diskReader, loadHba, overlayReader } from '../hba/load.js';
+import { diskReader, loadHba } from '../hba/load.js';
 import { planRewrite, ruleId, type RewriteOptions } from '../hba/rewrite.js';
 import { openClient, type Client } from '../server/connect.js';
 import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
@@ -262,7 +262,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
       view.ok(`the server's own parse (pg_hba_file_rules) accepts it: ${serverView.filter((r) => r.type === 'hostssl').length} hostssl rule(s)`);
       const reload = await withSpinner('reloading pg_hba.conf', reloadAndWait(client, options.target));
       view.ok(`reloaded (seen by a new backend after ${reload.waitedMs} ms)`);
-      const rulesAfter = loadHba(pre.hbaFile, pre.facts.major, overlayReader(diskReader, [])).rules;
+      const rulesAfter = loadHba(pre.hbaFile, pre.facts.major).rules; // as written now, from disk
       const proof = await proveEnforcement(options.target, {
         connectHost,
         port: pre.port,
