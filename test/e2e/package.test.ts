@@ -32,11 +32,14 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
 });
 
 it('npm exec pgssl and npx pgssl work from the repository', () => {
+  // With a cold npx cache, npx installs the repository itself, and that runs its
+  // prepare script: a rebuild that would delete dist/ under the tests running beside this one.
+  const env = { ...process.env, npm_config_ignore_scripts: 'true' };
   const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
   for (const [command, args] of [
     ['npm', ['exec', '--offline', '--', 'pgssl', '--version']],
     ['npx', ['--offline', 'pgssl', '--version']],
   ] as const) {
-    assert.equal(execFileSync(command, [...args], { cwd: repoRoot, encoding: 'utf8' }).trim(), version, command);
+    assert.equal(execFileSync(command, [...args], { cwd: repoRoot, encoding: 'utf8', env }).trim(), version, command);
   }
 });
