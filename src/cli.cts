@@ -48,8 +48,10 @@ export function buildProgram(): Command {
   const program = new Command('pgssl')
     .description('Turn TLS on for a self-managed PostgreSQL server, in the safe order, and prove it is enforced.')
     .version(packageJson.version, '-V, --version', 'print the version')
-    // -h is the host, as in psql.
+    // Set before any subcommand exists: commander copies both into each one as it is created.
+    // -h is the host, as in psql; a usage error must reach main() to exit 2, at every depth.
     .helpOption('--help', 'show help')
+    .exitOverride()
     .option('--json', 'one JSON document on stdout; human text on stderr')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
     .showHelpAfterError('(run with --help for usage)')
@@ -68,7 +70,6 @@ Exit codes: 0 ok/compliant, 1 operational failure, 2 bad usage or input, 3 check
     program
       .command('status')
       .description('read-only audit: is TLS on, does it work, and is it enforced for every remote client')
-      .helpOption('--help', 'show help')
       .addOption(new Option('--expiry-warn-days <days>', 'warn when the certificate expires within this many days').default('30').argParser(positiveInteger)),
   )
     .addHelpText(
@@ -90,7 +91,6 @@ Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege t
   program
     .command('demo')
     .description('start a throwaway local cluster, run pgssl enable on it step by step, show the result, clean up')
-    .helpOption('--help', 'show help')
     .option('--pg-bin <dir>', 'PostgreSQL server binaries to use (default: the system\'s, or the embedded ones in a checkout)')
     .action(async (options, command: Command) => {
       const { demoCommand } = await import('./commands/demo.js');
@@ -129,8 +129,7 @@ function addEnableCommands(program: Command): void {
   addEnableOptions(
     program
       .command('enable')
-      .description('turn TLS on in the safe order, verify it, require it in pg_hba.conf, verify again (undone on failure)')
-      .helpOption('--help', 'show help'),
+      .description('turn TLS on in the safe order, verify it, require it in pg_hba.conf, verify again (undone on failure)'),
   )
     .addHelpText(
       'after',
@@ -148,8 +147,7 @@ Exit codes: 0 done and compliant, 1 could not run (nothing changed, or undone), 
 
   program
     .command('rollback')
-    .description('undo the last applied pgssl run on this server from its journal, byte for byte')
-    .helpOption('--help', 'show help');
+    .description('undo the last applied pgssl run on this server from its journal, byte for byte');
   const rollback = program.commands.find((c) => c.name() === 'rollback')!;
   addConnectionOptions(rollback).action(async (options, command: Command) => {
     const { rollbackCommand } = await import('./commands/rollback.js');
@@ -195,11 +193,10 @@ async function runEnableAction(options: Record<string, unknown>, command: Comman
 }
 
 function addCertCommands(program: Command): void {
-  const cert = program.command('cert').description('certificate tools').helpOption('--help', 'show help');
+  const cert = program.command('cert').description('certificate tools');
   cert
     .command('inspect <files...>')
     .description('subject, names, expiry, key match, chain and name coverage of certificate/key files (exit 0 sound, 3 problem, 2 unreadable)')
-    .helpOption('--help', 'show help')
     .option('--host <name>', 'check that the certificate covers this host name or IP (repeatable)', collect)
     .option('--ca <file>', 'check that the certificate chain verifies against this CA')
     .addOption(new Option('--expiry-warn-days <days>', 'warn when a certificate expires within this many days').default('30').argParser(positiveInteger))
@@ -212,7 +209,6 @@ function addCertCommands(program: Command): void {
   program
     .command('client-cert <name>')
     .description("issue a client certificate (CN = the role name) from pgssl's CA, for cert authentication")
-    .helpOption('--help', 'show help')
     .option('--out-dir <dir>', 'where to write NAME.crt and NAME.key', '.')
     .addOption(new Option('--days <n>', 'validity in days').default('397').argParser(positiveInteger))
     .addOption(new Option('--rsa-bits <bits>', 'RSA key size').choices(['2048', '3072', '4096']).default('2048'))
@@ -244,13 +240,11 @@ function addRewriteOptions(command: Command): Command {
 function addHbaCommands(program: Command): void {
   const hba = program
     .command('hba')
-    .description('offline pg_hba.conf tools: check, rewrite, explain')
-    .helpOption('--help', 'show help');
+    .description('offline pg_hba.conf tools: check, rewrite, explain');
   addRewriteOptions(
     hba
       .command('check <file>')
-      .description('list the rules that let remote clients in without TLS (exit 0 none, 3 some, 2 invalid file)')
-      .helpOption('--help', 'show help'),
+      .description('list the rules that let remote clients in without TLS (exit 0 none, 3 some, 2 invalid file)'),
   )
     .addHelpText('after', '\nExamples:\n  pgssl hba check /etc/postgresql/16/main/pg_hba.conf --pg-major 16\n  pgssl hba check templates/pg_hba.conf.j2 --json')
     .action(async (file: string, options, command: Command) => {
@@ -262,7 +256,6 @@ function addHbaCommands(program: Command): void {
     hba
       .command('rewrite <file>')
       .description('print the file with remote host rules turned into hostssl (only the keyword changes)')
-      .helpOption('--help', 'show help')
       .option('--diff', 'print a unified diff instead of the file')
       .option('--write', 'replace the file (and changed include files) in place, atomically, after a backup'),
   )
@@ -276,7 +269,6 @@ function addHbaCommands(program: Command): void {
     hba
       .command('explain')
       .description('which rule a connection matches, now and after the planned rewrite')
-      .helpOption('--help', 'show help')
       .requiredOption('--user <name>', 'the database user connecting')
       .requiredOption('--db <name>', 'the database it asks for (replication for a physical standby)')
       .option('--addr <ip>', 'client address (omit for the local socket)')
@@ -318,8 +310,6 @@ async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   // `pgssl` alone on a terminal is the wizard (= pgssl enable asking every question).
   if (argv.length === 2 && process.stdin.isTTY && process.stdout.isTTY) argv = [...argv, 'enable'];
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

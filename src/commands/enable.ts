@@ -9,7 +9,7 @@ import { resolveConnectionTarget, type ConnectionFlags } from '../server/connect
 import { textView } from '../ui/enableView.js';
 import { interactivePrompter, nonInteractivePrompter } from '../ui/prompter.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
-import { rewriteOptions, type HbaRewriteFlags } from './hba.js';
+import { rewriteOptions, type HbaRewriteFlags } from './rewriteFlags.js';
 
 export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   json?: boolean;

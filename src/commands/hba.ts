@@ -12,7 +12,8 @@ import { describeErrors, describeRule } from '../hba/describe.js';
 import { unifiedDiff } from '../hba/diff.js';
 import { evaluateHba, type ConnectionAttempt } from '../hba/evaluate.js';
 import { diskReader, loadHba, overlayReader, type LoadedHba } from '../hba/load.js';
-import { planRewrite, type RewriteOptions, type RewritePlan } from '../hba/rewrite.js';
+import { planRewrite, type RewritePlan } from '../hba/rewrite.js';
+import { rewriteOptions, type HbaRewriteFlags } from './rewriteFlags.js';
 import { newestMajor, supportedMajors } from '../hba/syntax.js';
 import { colourDiff } from '../ui/diffColour.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
@@ -23,29 +24,11 @@ export interface HbaCommonOptions {
   color?: boolean;
 }
 
-export interface HbaRewriteFlags {
-  includeLoopback?: boolean;
-  skipReplication?: boolean;
-  onlyDb?: string[];
-  onlyUser?: string[];
-  onlyAddress?: string[];
-}
-
 export function parseMajor(text: string | undefined): number {
   if (text === undefined) return newestMajor;
   const major = Number(text);
   if (!supportedMajors.includes(major)) throw new UsageError(`--pg-major ${text}: expected one of ${supportedMajors.join(', ')}`);
   return major;
-}
-
-export function rewriteOptions(flags: HbaRewriteFlags): RewriteOptions {
-  return {
-    includeLoopback: flags.includeLoopback,
-    skipReplication: flags.skipReplication,
-    databases: flags.onlyDb?.length ? flags.onlyDb : undefined,
-    users: flags.onlyUser?.length ? flags.onlyUser : undefined,
-    addresses: flags.onlyAddress?.length ? flags.onlyAddress : undefined,
-  };
 }
 
 /** Loads the file; an invalid one is bad input (exit 2) naming every problem. */

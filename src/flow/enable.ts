@@ -186,7 +186,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
 
     const nothingToChange = filePlan.length === 0 && settingChanges.length === 0 && hbaPlan.changes.length === 0;
     if (options.dryRun) {
-      view.detail(options.dryRun ? 'dry run: nothing was changed' : '');
+      view.detail('dry run: nothing was changed');
       report.nextSteps.push('Run the same command without --dry-run to apply this plan.');
       return report;
     }

@@ -5,18 +5,12 @@
  * group or others is ignored.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 
 export interface PasswordKey {
   host: string;
   port: number;
   database: string;
   user: string;
-}
-
-export function passwordFileLocation(env: NodeJS.ProcessEnv): string {
-  return env.PGPASSFILE ?? join(env.HOME ?? homedir(), '.pgpass');
 }
 
 export function lookupPasswordFile(path: string, key: PasswordKey): string | undefined {

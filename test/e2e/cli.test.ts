@@ -29,6 +29,11 @@ describe('CLI surface', () => {
     const r = await runPgssl(['status', '--frobnicate'], { env: cleanEnv() });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown option '--frobnicate'/);
+    // Subcommands of subcommands too: commander copies the override only into commands created after it.
+    for (const args of [['hba', 'check', '--bogus', 'x'], ['cert', 'inspect'], ['enable', '--min-tls', '1.1']]) {
+      const nested = await runPgssl(args, { env: cleanEnv() });
+      assert.equal(nested.code, 2, `pgssl ${args.join(' ')}: ${nested.stderr}`);
+    }
     const p = await runPgssl(['status', '-p', 'abc'], { env: cleanEnv() });
     assert.equal(p.code, 2);
     assert.match(p.stderr, /invalid port "abc"/);

@@ -48,15 +48,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   return cluster;
 }
 
-export async function withCluster<T>(options: ClusterOptions, work: (cluster: Cluster) => Promise<T>): Promise<T> {
-  const cluster = await startCluster(options);
-  try {
-    return await work(cluster);
-  } finally {
-    cluster.stop();
-  }
-}
-
 /** Makes a CA-signed server certificate with openssl, for tests that must not depend on pgssl's own generator. */
 export function opensslServerCert(dir: string, options: { days?: number; cn?: string; san?: string } = {}): { cert: string; key: string; ca: string } {
   const ca = join(dir, 'test-ca.crt');
