@@ -3,7 +3,7 @@
  * and templates, no server needed (explain can also ask the server for its
  * hba_file and the user's roles). The rewrite is the same code enable applies.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
@@ -104,7 +104,7 @@ export async function hbaRewriteCommand(file: string, options: HbaRewriteCommand
   } else if (!options.write) {
     const main = loaded.files[0];
     const changedMain = plan.files.find((f) => f.path === main.path);
-    process.stdout.write(changedMain ? changedMain.after : loaded.files[0].lines.map((l) => l.text + l.eol).join(''));
+    process.stdout.write(changedMain ? changedMain.afterBytes : main.bytes);
     const others = plan.files.filter((f) => f.path !== main.path);
     if (others.length > 0) process.stderr.write(`pgssl: included files change too (${others.map((f) => f.path).join(', ')}); use --diff to see them or --write to apply.\n`);
   }
@@ -118,10 +118,9 @@ function writePlan(plan: RewritePlan) {
   const backups = [];
   for (const changed of plan.files) {
     const stat = statSync(changed.path);
-    const current = diskReader.read(changed.path);
-    if (current !== changed.before) throw new UsageError(`${changed.path} changed while pgssl was reading it; nothing was written. Run the command again.`);
+    if (!readFileSync(changed.path).equals(changed.beforeBytes)) throw new UsageError(`${changed.path} changed while pgssl was reading it; nothing was written. Run the command again.`);
     const backup = backupFile(changed.path);
-    writeFileAtomic(changed.path, changed.after, { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid });
+    writeFileAtomic(changed.path, changed, { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid });
     backups.push(backup);
   }
   return backups;

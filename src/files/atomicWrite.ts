@@ -14,15 +14,20 @@ export interface WriteOptions {
   gid?: number;
 }
 
+/** Content produced piece by piece (see RewrittenFile.stream): never held whole in memory. */
+export interface StreamedContent {
+  stream(sink: (bytes: Buffer, length: number) => void): void;
+}
+
 /** Writes `data` to `path` atomically. Throws with the path in the message; leaves no temp file behind. */
-export function writeFileAtomic(path: string, data: string | Buffer, options: WriteOptions): void {
+export function writeFileAtomic(path: string, data: string | Buffer | StreamedContent, options: WriteOptions): void {
   const temp = join(dirname(path), `.${basename(path)}.pgssl-${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode);
     fchmodSync(fd, options.mode); // the umask may have narrowed it; never widened
     if (options.uid !== undefined && options.gid !== undefined) fchownSync(fd, options.uid, options.gid);
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    writeContent(fd, data);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -48,4 +53,19 @@ export function syncDirectory(dir: string): void {
   } catch {
     // Some file systems refuse fsync on a directory; the rename is still atomic.
   }
+}
+
+/** Writes all of `data` at fd's position (writeSync may write less than asked). */
+export function writeContent(fd: number, data: string | Buffer | StreamedContent): void {
+  if (typeof data === 'string' || Buffer.isBuffer(data)) {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    writeAll(fd, bytes, bytes.length);
+  } else {
+    data.stream((bytes, length) => writeAll(fd, bytes, length));
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer, length: number): void {
+  let offset = 0;
+  while (offset < length) offset += writeSync(fd, bytes, offset, length - offset);
 }

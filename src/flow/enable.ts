@@ -5,7 +5,7 @@
  * connection → live sessions → report. Every change is journaled before it is
  * made; any failure or Ctrl-C undoes the run in reverse.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { defaultServerNames, commonNameFor } from '../certs/names.js';
 import { localHostNames } from '../certs/hostNames.js';
 import { dataDirectoryOwner, installTlsFiles, planTlsFiles, type PlannedTlsFile } from '../certs/install.js';
@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../files/atomicWrite.js';
 import { backupFile } from '../files/backup.js';
 import { describeRule } from '../hba/describe.js';
 import { unifiedDiff } from '../hba/diff.js';
-import { diskReader, loadHba } from '../hba/load.js';
+import { loadHba } from '../hba/load.js';
 import { planRewrite, ruleId, type RewriteOptions } from '../hba/rewrite.js';
 import { openClient, type Client } from '../server/connect.js';
 import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
@@ -249,11 +249,11 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     } else {
       for (const file of hbaPlan.files) {
         const stat = statSync(file.path);
-        if (diskReader.read(file.path) !== file.before) throw new OperationalError(`${file.path} changed while pgssl was working; run pgssl enable again`);
+        if (!readFileSync(file.path).equals(file.beforeBytes)) throw new OperationalError(`${file.path} changed while pgssl was working; run pgssl enable again`);
         const backup = backupFile(file.path);
         report.hba.backups.push(backup.backup);
         journal!.record({ kind: 'file', path: file.path, existed: true, backup: backup.backup, mode: backup.mode, uid: backup.uid, gid: backup.gid, why: 'pg_hba.conf rewrite' });
-        writeFileAtomic(file.path, file.after, { mode: stat.mode & 0o7777, ...(process.getuid?.() === 0 ? { uid: stat.uid, gid: stat.gid } : {}) });
+        writeFileAtomic(file.path, file, { mode: stat.mode & 0o7777, ...(process.getuid?.() === 0 ? { uid: stat.uid, gid: stat.gid } : {}) });
         view.ok(`rewrote ${file.path} (previous saved as ${backup.backup})`);
       }
       const serverView = await readServerHbaRules(client);

@@ -4,6 +4,23 @@
  * a client on another host can never match them (docs, "The pg_hba.conf File").
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import type { HbaAddress } from './model.js';
+
+/** Whether only the machine itself can match this pg_hba.conf address (none: a local rule). */
+export function isLoopbackOnly(address: HbaAddress | undefined): boolean {
+  if (!address) return true;
+  switch (address.kind) {
+    case 'ip':
+      if (address.family === 4) return address.prefix >= 8 && address.ip.startsWith('127.');
+      return address.prefix >= 0 && isLoopbackAddress(`${address.ip}/${address.prefix}`);
+    case 'hostname':
+      return address.hostname.toLowerCase() === 'localhost';
+    case 'samehost':
+      return true;
+    default:
+      return false;
+  }
+}
 
 export function isLoopbackAddress(address: string, netmask?: string | null): boolean {
   const spec = address.trim().toLowerCase();
@@ -25,6 +42,36 @@ export function isLoopbackAddress(address: string, netmask?: string | null): boo
 /** ::ffff:127.x.y.z (IPv4-mapped loopback) with at least the /8 fixed. */
 function mappedLoopback(ip: string, length: number): boolean {
   return /^::ffff:127\./.test(ip) && length >= 104;
+}
+
+/**
+ * node:net's isIPv4 (four decimal octets 0-255, no leading zero), without a
+ * regular expression: pg_hba.conf parsing calls it once per rule.
+ */
+export function isIPv4Text(text: string): boolean {
+  let octets = 0;
+  let i = 0;
+  const length = text.length;
+  while (i < length) {
+    const first = text.charCodeAt(i);
+    if (first < 48 || first > 57) return false;
+    let value = first - 48;
+    let digits = 1;
+    i++;
+    while (i < length) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      if (value === 0) return false;
+      value = value * 10 + c - 48;
+      if (++digits > 3 || value > 255) return false;
+      i++;
+    }
+    octets++;
+    if (i === length) return octets === 4;
+    if (text.charCodeAt(i) !== 46 || octets === 4) return false;
+    i++;
+  }
+  return false;
 }
 
 export function prefixOfMask(mask: string): number | undefined {

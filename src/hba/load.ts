@@ -6,38 +6,55 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { HbaError, HbaRule, HbaToken, ParsedHbaFile } from './model.js';
+import type { HbaError, HbaRule, HbaToken, ParsedHbaFile, RuleRun } from './model.js';
 import { parseHbaText } from './parse.js';
 import { hbaSyntax } from './syntax.js';
-import { logicalLines, splitPhysicalLines, tokenizeLine } from './tokenize.js';
+import { LogicalLineReader, TokenBuffer, tokenizeLine } from './tokenize.js';
 
 export interface FileReader {
-  read(path: string): string;
+  /** A file's bytes (a string is taken as UTF-8). */
+  read(path: string): Buffer | string;
   list(dir: string): string[];
 }
 
 export const diskReader: FileReader = {
-  read: (path) => readFileSync(path, 'utf8'),
+  read: (path) => readFileSync(path),
   list: (dir) => readdirSync(dir),
 };
+
+function readBytes(reader: FileReader, path: string): Buffer {
+  const content = reader.read(path);
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+}
 
 /** PostgreSQL's CONF_FILE_MAX_DEPTH. */
 const maxDepth = 10;
 
-export interface LoadedHba {
+export class LoadedHba {
   /** Every file read, the main one first, in the order they were reached. */
-  files: ParsedHbaFile[];
-  /** Rules in the order the server tries them. */
-  rules: HbaRule[];
-  errors: HbaError[];
+  readonly files: ParsedHbaFile[] = [];
+  /** The rules as runs of each file's table, in the order the server tries them. */
+  readonly runs: RuleRun[] = [];
+  readonly errors: HbaError[] = [];
+  private listed: HbaRule[] | undefined;
+
+  /** Rules in the order the server tries them (one object each, made on first use). */
+  get rules(): HbaRule[] {
+    if (!this.listed) {
+      const rules: HbaRule[] = [];
+      for (const { table, from, to } of this.runs) for (let i = from; i < to; i++) rules.push(table.rule(i));
+      this.listed = rules;
+    }
+    return this.listed;
+  }
 }
 
 export function loadHba(path: string, major: number, reader: FileReader = diskReader): LoadedHba {
-  const loaded: LoadedHba = { files: [], rules: [], errors: [] };
+  const loaded = new LoadedHba();
   const mainPath = resolve(path);
-  let text: string;
+  let text: Buffer;
   try {
-    text = reader.read(mainPath);
+    text = readBytes(reader, mainPath);
   } catch (error) {
     loaded.errors.push({ file: mainPath, line: 0, column: 0, message: `could not open file "${mainPath}": ${(error as Error).message}` });
     return loaded;
@@ -46,15 +63,14 @@ export function loadHba(path: string, major: number, reader: FileReader = diskRe
   return loaded;
 }
 
-function loadInto(loaded: LoadedHba, path: string, text: string, major: number, reader: FileReader, depth: number): void {
+function loadInto(loaded: LoadedHba, path: string, text: Buffer, major: number, reader: FileReader, depth: number): void {
   const parsed = parseHbaText(text, { path, major, expandAtFile: (name, from) => expandAtFile(name, from, major, reader, depth + 1) });
   loaded.files.push(parsed);
   loaded.errors.push(...parsed.errors);
-  for (const record of parsed.records) {
-    if (record.kind === 'rule') {
-      loaded.rules.push(record);
-      continue;
-    }
+  let ruleCount = 0;
+  for (const { record, afterRules } of parsed.includes) {
+    if (afterRules > ruleCount) loaded.runs.push({ table: parsed.table, from: ruleCount, to: afterRules });
+    ruleCount = afterRules;
     const fail = (message: string) => loaded.errors.push({ file: path, line: record.line, column: 1, message });
     const target = absoluteConfigLocation(record.target, path);
     if (depth + 1 > maxDepth) {
@@ -77,12 +93,13 @@ function loadInto(loaded: LoadedHba, path: string, text: string, major: number, 
       includeFile(loaded, target, record.directive === 'include_if_exists', fail, major, reader, depth);
     }
   }
+  if (parsed.table.count > ruleCount) loaded.runs.push({ table: parsed.table, from: ruleCount, to: parsed.table.count });
 }
 
 function includeFile(loaded: LoadedHba, target: string, missingOk: boolean, fail: (m: string) => void, major: number, reader: FileReader, depth: number): void {
-  let text: string;
+  let text: Buffer;
   try {
-    text = reader.read(target);
+    text = readBytes(reader, target);
   } catch (error) {
     if (missingOk && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
     fail(`could not open file "${target}": ${(error as Error).message}`);
@@ -94,16 +111,18 @@ function includeFile(loaded: LoadedHba, target: string, missingOk: boolean, fail
 function expandAtFile(name: string, fromFile: string, major: number, reader: FileReader, depth: number): { tokens: HbaToken[]; error?: string } {
   const target = absoluteConfigLocation(name, fromFile);
   if (depth > maxDepth) return { tokens: [], error: `could not open file "${target}": maximum nesting depth exceeded` };
-  let text: string;
+  let text: Buffer;
   try {
-    text = reader.read(target);
+    text = readBytes(reader, target);
   } catch (error) {
     return { tokens: [], error: `could not open file "${target}": ${(error as Error).message}` };
   }
   const syntax = hbaSyntax(major);
   const tokens: HbaToken[] = [];
-  for (const logical of logicalLines(splitPhysicalLines(text), syntax.continuations)) {
-    const tokenized = tokenizeLine(logical, { maxTokenBytes: syntax.maxTokenBytes });
+  const lines = new LogicalLineReader(text, syntax.continuations);
+  const buffer = new TokenBuffer();
+  while (lines.next()) {
+    const tokenized = tokenizeLine(lines, { maxTokenBytes: syntax.maxTokenBytes }, buffer);
     if (tokenized.error) return { tokens, error: `${target}:${tokenized.error.line}: ${tokenized.error.message}` };
     for (const field of tokenized.fields) {
       for (const token of field) {
@@ -129,8 +148,8 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** A reader that sees `overrides` (path → new text) in place of the files on disk. */
-export function overlayReader(base: FileReader, overrides: { path: string; after: string }[]): FileReader {
-  const byPath = new Map(overrides.map((o) => [o.path, o.after]));
+/** A reader that sees `overrides` (path → new content) in place of the files on disk. */
+export function overlayReader(base: FileReader, overrides: { path: string; afterBytes: Buffer }[]): FileReader {
+  const byPath = new Map(overrides.map((o) => [o.path, o.afterBytes]));
   return { read: (path) => byPath.get(path) ?? base.read(path), list: (dir) => base.list(dir) };
 }

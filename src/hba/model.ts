@@ -1,4 +1,5 @@
 /** The pg_hba.conf data model shared by parse, rewrite and evaluate. */
+import type { RuleTable } from './ruleTable.js';
 
 /** One physical line of a file, kept byte for byte. */
 export interface PhysicalLine {
@@ -17,7 +18,7 @@ export interface HbaToken {
   value: string;
   /** A quote before the first character: never a keyword, never @file. */
   quoted: boolean;
-  /** File offsets of the raw token (quotes included); -1 when from an @file. */
+  /** File byte offsets of the raw token (quotes included); -1 when from an @file. */
   start: number;
   end: number;
   /** 1-based line and column of the token's first character. */
@@ -30,21 +31,31 @@ export type HbaField = HbaToken[];
 export type ConnectionType = 'local' | 'host' | 'hostssl' | 'hostnossl' | 'hostgssenc' | 'hostnogssenc';
 
 export interface HbaRule {
-  kind: 'rule';
-  file: string;
+  readonly kind: 'rule';
+  readonly file: string;
   /** Line where the record starts (PostgreSQL's line_number). */
-  line: number;
+  readonly line: number;
   /** Physical lines the record spans (continuations). */
-  lineCount: number;
-  type: ConnectionType;
-  typeToken: HbaToken;
-  databases: HbaToken[];
-  users: HbaToken[];
-  address?: HbaAddress;
-  method: string;
-  options: { name: string; value: string }[];
+  readonly lineCount: number;
+  readonly type: ConnectionType;
+  /** File byte offsets of the connection-type keyword as written (-1 when it came from an @file). */
+  readonly typeStart: number;
+  readonly typeEnd: number;
+  readonly typeToken: HbaToken;
+  readonly databases: HbaToken[];
+  readonly users: HbaToken[];
+  readonly address?: HbaAddress;
+  /** No client on another host can match it (no address, loopback, localhost, samehost). */
+  readonly loopbackOnly: boolean;
+  readonly method: string;
+  readonly options: HbaOption[];
   /** The record's text as written (physical lines joined with their EOLs). */
-  raw: string;
+  readonly raw: string;
+}
+
+export interface HbaOption {
+  name: string;
+  value: string;
 }
 
 export type HbaAddress =
@@ -70,8 +81,24 @@ export interface HbaError {
 }
 
 export interface ParsedHbaFile {
-  path: string;
-  lines: PhysicalLine[];
-  records: HbaRecord[];
-  errors: HbaError[];
+  readonly path: string;
+  /** The file as read: records and tokens point into it by byte offset. */
+  readonly bytes: Buffer;
+  /** The bytes decoded as UTF-8 (on demand). */
+  readonly text: string;
+  /** Split on demand; serializeLines(lines) === text. */
+  readonly lines: PhysicalLine[];
+  /** The file's rules, column by column (records holds a handle per rule, made on demand). */
+  readonly table: RuleTable;
+  /** Include directives, each with the number of rules before it in this file. */
+  readonly includes: { record: HbaInclude; afterRules: number }[];
+  readonly records: HbaRecord[];
+  readonly errors: HbaError[];
+}
+
+/** Consecutive rules [from, to) of one file's table: LoadedHba lists them in the order the server tries them. */
+export interface RuleRun {
+  table: RuleTable;
+  from: number;
+  to: number;
 }

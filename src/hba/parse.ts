@@ -1,16 +1,17 @@
 /**
- * Parses one pg_hba.conf text into records, with the checks and messages of
+ * Parses one pg_hba.conf file into records, with the checks and messages of
  * PostgreSQL's parse_hba_line() for the target major. Pure: include targets
  * and @file references are returned, not read (see load.ts). Every byte is
- * kept: serializeLines(result.lines) === text.
+ * kept: records point into the file's bytes by offset (serializeLines(lines)
+ * === text).
  */
-import { isIPv4, isIPv6 } from 'node:net';
-import { prefixOfMask } from './addresses.js';
-import type { ConnectionType, HbaAddress, HbaError, HbaField, HbaRecord, HbaRule, HbaToken, ParsedHbaFile } from './model.js';
+import { isIPv6 } from 'node:net';
+import { isIPv4Text, isLoopbackOnly, prefixOfMask } from './addresses.js';
+import { ArrayFields, BufferFields, type Fields } from './fields.js';
+import type { ConnectionType, HbaAddress, HbaError, HbaField, HbaInclude, HbaOption, HbaRecord, HbaToken, ParsedHbaFile, PhysicalLine } from './model.js';
+import { connectionTypeNames, RuleTable, type RuleDetails, type RuleFacts } from './ruleTable.js';
 import { hbaSyntax, type HbaSyntax } from './syntax.js';
-import { logicalLines, splitPhysicalLines, tokenizeLine, type LogicalLine } from './tokenize.js';
-
-const connectionTypes = new Set<ConnectionType>(['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc']);
+import { fieldsOf, initialQuote, LogicalLineReader, splitPhysicalLines, TokenBuffer, tokenizeLine, tokenValue, tooLongMessage, type LogicalLine } from './tokenize.js';
 
 export interface ParseOptions {
   path: string;
@@ -28,43 +29,118 @@ class LineError extends Error {
   }
 }
 
-export function parseHbaText(text: string, options: ParseOptions): ParsedHbaFile {
+class HbaFile implements ParsedHbaFile {
+  errors: HbaError[] = [];
+  includes: { record: HbaInclude; afterRules: number }[] = [];
+  private decoded: string | undefined;
+  private split: PhysicalLine[] | undefined;
+  private merged: HbaRecord[] | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly bytes: Buffer,
+    readonly table: RuleTable,
+  ) {}
+
+  get text(): string {
+    return (this.decoded ??= this.bytes.toString('utf8'));
+  }
+
+  get lines(): PhysicalLine[] {
+    return (this.split ??= splitPhysicalLines(this.text));
+  }
+
+  get records(): HbaRecord[] {
+    if (!this.merged) {
+      const records: HbaRecord[] = [];
+      let rule = 0;
+      for (const { record, afterRules } of this.includes) {
+        while (rule < afterRules) records.push(this.table.rule(rule++));
+        records.push(record);
+      }
+      while (rule < this.table.count) records.push(this.table.rule(rule++));
+      this.merged = records;
+    }
+    return this.merged;
+  }
+
+  fail(line: number, column: number, message: string): void {
+    this.errors.push({ file: this.path, line, column, message });
+  }
+}
+
+function newFacts(): RuleFacts {
+  return { type: 'local', method: '', address: undefined, loopbackOnly: true, options: noOptions };
+}
+
+/** Rules without options share this one (never pushed to). */
+const noOptions: HbaOption[] = Object.freeze([]) as unknown as HbaOption[];
+
+export function parseHbaText(content: string | Buffer, options: ParseOptions): ParsedHbaFile {
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const syntax = hbaSyntax(options.major);
-  const lines = splitPhysicalLines(text);
-  const records: HbaRecord[] = [];
-  const errors: HbaError[] = [];
-  for (const logical of logicalLines(lines, syntax.continuations)) {
-    const fail = (message: string, line = logical.firstLine, column = 1) => errors.push({ file: options.path, line, column, message });
-    if (syntax.maxLineBytes !== undefined && Buffer.byteLength(logical.text) > syntax.maxLineBytes) {
-      fail(`authentication file line too long (PostgreSQL ${syntax.major} reads at most ${syntax.maxLineBytes + 1} bytes per line)`);
+  const table = new RuleTable(options.path, bytes, syntax.continuations, (fileStart, line) => reparseRule(bytes, fileStart, line, syntax));
+  const file = new HbaFile(options.path, bytes, table);
+  const reader = new LogicalLineReader(bytes, syntax.continuations);
+  const buffer = new TokenBuffer();
+  const bufferFields = new BufferFields(reader, buffer);
+  const scratch = newFacts();
+  while (reader.nextScanned(buffer, syntax.maxTokenBytes)) {
+    if (syntax.maxLineBytes !== undefined && reader.to - reader.from > syntax.maxLineBytes) {
+      file.fail(reader.firstLine, 1, `authentication file line too long (PostgreSQL ${syntax.major} reads at most ${syntax.maxLineBytes + 1} bytes per line)`);
       continue;
     }
-    const tokenized = tokenizeLine(logical, { maxTokenBytes: syntax.maxTokenBytes });
-    if (tokenized.error) {
-      fail(tokenized.error.message, tokenized.error.line, tokenized.error.column);
+    if (buffer.tooLongAt >= 0) {
+      const { line, column } = reader.position(buffer.tooLongAt);
+      file.fail(line, column, tooLongMessage(syntax.maxTokenBytes!));
       continue;
     }
-    if (tokenized.unterminatedQuote) {
+    if (buffer.unterminatedAt >= 0) {
       // PostgreSQL silently takes the rest of the line as one token; refuse rather than guess.
-      fail('unterminated quoted string: a closing " is missing', tokenized.unterminatedQuote.line, tokenized.unterminatedQuote.column);
+      const { line, column } = reader.position(buffer.unterminatedAt);
+      file.fail(line, column, 'unterminated quoted string: a closing " is missing');
       continue;
     }
-    if (tokenized.fields.length === 0) continue;
-    let fields: HbaField[];
+    if (buffer.fieldCount === 0) continue;
     try {
-      fields = expandAtFiles(tokenized.fields, options);
-      const record = parseRecord(fields, logical, syntax, options.path, text, lines);
-      records.push(record);
+      const include = includeRecord(bufferFields, reader, syntax, options.path);
+      if (include) {
+        file.includes.push({ record: include, afterRules: table.count });
+      } else if (hasAtFile(reader, buffer)) {
+        const fields = expandAtFiles(fieldsOf(reader, buffer), options);
+        const facts = parseRuleFields(new ArrayFields(fields), syntax, newFacts());
+        table.add(reader, facts, fields[0][0].start, fields[0][0].end, { ...facts, fields });
+      } else {
+        const facts = parseRuleFields(bufferFields, syntax, scratch);
+        table.add(reader, facts, reader.fileOffset(buffer.starts[0]), reader.fileOffset(buffer.ends[0] - 1) + 1);
+      }
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
-      fail(error.message, error.token && error.token.line > 0 ? error.token.line : logical.firstLine, error.token && error.token.column > 0 ? error.token.column : 1);
+      file.fail(error.token && error.token.line > 0 ? error.token.line : reader.firstLine, error.token && error.token.column > 0 ? error.token.column : 1, error.message);
     }
   }
-  return { path: options.path, lines, records, errors };
+  return file;
+}
+
+/** A rule's details, from its line, which parsed cleanly the first time. */
+function reparseRule(bytes: Buffer, fileStart: number, line: number, syntax: HbaSyntax): RuleDetails {
+  const reader = new LogicalLineReader(bytes, syntax.continuations).seek(fileStart, line);
+  reader.next();
+  const fields = tokenizeLine(reader, { maxTokenBytes: syntax.maxTokenBytes }).fields;
+  return { ...parseRuleFields(new ArrayFields(fields), syntax, newFacts()), fields };
+}
+
+/** An unquoted token "@name": the server reads it as a list of names from a file. */
+function hasAtFile(logical: LogicalLine, buffer: TokenBuffer): boolean {
+  for (let t = 0; t < buffer.count; t++) {
+    if (logical.bytes[buffer.starts[t]] === 64 && !(buffer.flags[t] & initialQuote) && tokenValue(logical.bytes, buffer.starts[t], buffer.ends[t], buffer.flags[t]).length > 1) {
+      return true;
+    }
+  }
+  return false;
 }
 
 function expandAtFiles(fields: HbaField[], options: ParseOptions): HbaField[] {
-  if (!fields.some((field) => field.some((token) => token.value.startsWith('@')))) return fields;
   return fields.map((field) =>
     field.flatMap((token) => {
       if (token.quoted || token.value.length < 2 || !token.value.startsWith('@')) return [token];
@@ -76,81 +152,105 @@ function expandAtFiles(fields: HbaField[], options: ParseOptions): HbaField[] {
   );
 }
 
-function parseRecord(fields: HbaField[], logical: LogicalLine, syntax: HbaSyntax, file: string, text: string, lines: ReturnType<typeof splitPhysicalLines>): HbaRecord {
-  const first = fields[0][0];
-  if (syntax.includeDirectives && fields.length === 2 && ['include', 'include_if_exists', 'include_dir'].includes(first.value)) {
-    return { kind: 'include', directive: first.value as 'include', file, line: logical.firstLine, target: fields[1][0].value };
-  }
-  if (fields[0].length > 1) throw new LineError('multiple values specified for connection type', fields[0][1]);
-  if (!connectionTypes.has(first.value as ConnectionType)) {
-    const hint = !syntax.includeDirectives && first.value.startsWith('include') ? ` (include directives need PostgreSQL 16 or later; this is ${syntax.major})` : '';
-    throw new LineError(`invalid connection type "${first.value}"${hint}: expected local, host, hostssl, hostnossl, hostgssenc or hostnogssenc`, first);
-  }
-  const type = first.value as ConnectionType;
-  let index = 1;
-  const next = (what: string, hint = ''): HbaField => {
-    const field = fields[index++];
-    if (!field) throw new LineError(`end-of-line before ${what}${hint}`, lastToken(fields));
-    return field;
-  };
-  const databases = next('database specification');
-  const users = next('role specification');
-  if (syntax.regularExpressions) for (const token of [...databases, ...users]) checkRegex(token);
+const includeDirectives = ['include', 'include_if_exists', 'include_dir'] as const;
 
-  let address: HbaAddress | undefined;
+function includeRecord(fields: Fields, logical: LogicalLine, syntax: HbaSyntax, file: string): HbaInclude | undefined {
+  if (!syntax.includeDirectives || fields.count !== 2) return undefined;
+  const directive = fields.lookup(0, 0, includeDirectives);
+  if (directive === -1) return undefined;
+  return { kind: 'include', directive: includeDirectives[directive], file, line: logical.firstLine, target: fields.value(1, 0) };
+}
+
+/**
+ * parse_hba_line(): the checks and messages of the target major. Fills `facts`
+ * (the file parse passes one object for every rule, so nothing is allocated
+ * for a plain rule).
+ */
+function parseRuleFields(fields: Fields, syntax: HbaSyntax, facts: RuleFacts): RuleFacts {
+  if (fields.size(0) > 1) throw new LineError('multiple values specified for connection type', fields.token(0, 1));
+  const typeCode = fields.lookup(0, 0, connectionTypeNames);
+  if (typeCode === -1) {
+    const firstValue = fields.value(0, 0);
+    const hint = !syntax.includeDirectives && firstValue.startsWith('include') ? ` (include directives need PostgreSQL 16 or later; this is ${syntax.major})` : '';
+    throw new LineError(`invalid connection type "${firstValue}"${hint}: expected local, host, hostssl, hostnossl, hostgssenc or hostnogssenc`, fields.token(0, 0));
+  }
+  const type = connectionTypeNames[typeCode];
+  const databases = requireField(fields, 1, 'database specification');
+  const users = requireField(fields, 2, 'role specification');
+  if (syntax.regularExpressions) {
+    checkRegexes(fields, databases);
+    checkRegexes(fields, users);
+  }
+
+  let index = 3;
+  facts.address = undefined;
+  facts.loopbackOnly = true;
   if (type !== 'local') {
-    const addressField = next('IP address specification');
-    if (addressField.length > 1) throw new LineError('multiple values specified for host address', addressField[1]);
-    address = parseAddress(addressField[0], () => next('netmask specification', ' (give an address range in CIDR notation, or a separate netmask)'));
+    const addressField = requireField(fields, index++, 'IP address specification');
+    if (fields.size(addressField) > 1) throw new LineError('multiple values specified for host address', fields.token(addressField, 1));
+    const v4 = fields.ipv4Cidr(addressField, 0);
+    if (v4 >= 0) {
+      // The common "a.b.c.d/n": no address object needed until someone asks.
+      facts.loopbackOnly = v4 >> 8 === 127 && (v4 & 0xff) >= 8;
+    } else {
+      const address = parseAddress(fields, addressField, index);
+      if (address.kind === 'ip' && address.netmask !== undefined) index++;
+      facts.address = address;
+      facts.loopbackOnly = isLoopbackOnly(address);
+    }
   }
-  const methodField = next('authentication method');
-  if (methodField.length > 1) throw new LineError('multiple values specified for authentication type', methodField[1]);
-  const methodToken = methodField[0];
-  if (!syntax.methods.has(methodToken.value)) {
-    throw new LineError(`invalid authentication method "${methodToken.value}" for PostgreSQL ${syntax.major}: expected one of ${[...syntax.methods].join(', ')}`, methodToken);
+  const methodField = requireField(fields, index++, 'authentication method');
+  if (fields.size(methodField) > 1) throw new LineError('multiple values specified for authentication type', fields.token(methodField, 1));
+  const methodCode = fields.lookup(methodField, 0, syntax.methods);
+  if (methodCode === -1) {
+    throw new LineError(`invalid authentication method "${fields.value(methodField, 0)}" for PostgreSQL ${syntax.major}: expected one of ${syntax.methods.join(', ')}`, fields.token(methodField, 0));
   }
-  const method = type === 'local' && methodToken.value === 'ident' ? 'peer' : methodToken.value;
-  if (type === 'local' && method === 'gss') throw new LineError('gssapi authentication is not supported on local sockets', methodToken);
-  if (type !== 'local' && method === 'peer') throw new LineError('peer authentication is only supported on local sockets', methodToken);
-  if (type !== 'hostssl' && method === 'cert') throw new LineError('cert authentication is only supported on hostssl connections', methodToken);
+  const known = syntax.methods[methodCode];
+  const method = type === 'local' && known === 'ident' ? 'peer' : known;
+  if (type === 'local' && method === 'gss') throw methodError(fields, methodField, 'gssapi authentication is not supported on local sockets');
+  if (type !== 'local' && method === 'peer') throw methodError(fields, methodField, 'peer authentication is only supported on local sockets');
+  if (type !== 'hostssl' && method === 'cert') throw methodError(fields, methodField, 'cert authentication is only supported on hostssl connections');
 
-  const options: { name: string; value: string }[] = [];
-  for (const field of fields.slice(index)) {
-    for (const token of field) {
-      const eq = token.value.indexOf('=');
-      if (eq === -1) throw new LineError(`authentication option not in name=value format: ${token.value}`, token);
-      const option = { name: token.value.slice(0, eq), value: token.value.slice(eq + 1) };
-      checkOption(option, method, type, syntax, token);
+  // Options (rare) in their own function: a closure here would cost every rule an allocation.
+  const options = index < fields.count || method === 'ldap' || method === 'radius' || method === 'oauth' ? parseOptions(fields, index, methodField, method, type, syntax) : noOptions;
+
+  facts.type = type;
+  facts.method = method;
+  facts.options = options;
+  return facts;
+}
+
+function parseOptions(fields: Fields, firstField: number, methodField: number, method: string, type: ConnectionType, syntax: HbaSyntax): HbaOption[] {
+  const options: HbaOption[] = [];
+  for (let f = firstField; f < fields.count; f++) {
+    for (let i = 0; i < fields.size(f); i++) {
+      const value = fields.value(f, i);
+      const eq = value.indexOf('=');
+      if (eq === -1) throw new LineError(`authentication option not in name=value format: ${value}`, fields.token(f, i));
+      const option = { name: value.slice(0, eq), value: value.slice(eq + 1) };
+      checkOption(option, method, type, syntax, () => fields.token(f, i));
       options.push(option);
     }
   }
-  checkMandatoryOptions(method, options, methodToken);
-
-  const last = lines[logical.firstLine - 2 + logical.lineCount];
-  const rule: HbaRule = {
-    kind: 'rule',
-    file,
-    line: logical.firstLine,
-    lineCount: logical.lineCount,
-    type,
-    typeToken: first,
-    databases,
-    users,
-    address,
-    method,
-    options,
-    raw: text.slice(lines[logical.firstLine - 1].start, last.start + last.text.length + last.eol.length),
-  };
-  return rule;
+  checkMandatoryOptions(method, options, (message) => methodError(fields, methodField, message));
+  return options.length > 0 ? options : noOptions;
 }
 
-function lastToken(fields: HbaField[]): HbaToken {
-  const field = fields[fields.length - 1];
-  return field[field.length - 1];
+function requireField(fields: Fields, index: number, what: string, hint = ''): number {
+  if (index < fields.count) return index;
+  const last = fields.count - 1;
+  throw new LineError(`end-of-line before ${what}${hint}`, fields.token(last, fields.size(last) - 1));
+}
+
+function methodError(fields: Fields, methodField: number, message: string): LineError {
+  return new LineError(message, fields.token(methodField, 0));
+}
+
+function checkRegexes(fields: Fields, f: number): void {
+  for (let i = 0; i < fields.size(f); i++) if (fields.startsWith(f, i, '/')) checkRegex(fields.token(f, i));
 }
 
 function checkRegex(token: HbaToken): void {
-  if (!token.value.startsWith('/')) return;
   try {
     new RegExp(token.value.slice(1));
   } catch (error) {
@@ -158,72 +258,87 @@ function checkRegex(token: HbaToken): void {
   }
 }
 
-function parseAddress(token: HbaToken, readMask: () => HbaField): HbaAddress {
-  if (!token.quoted && (token.value === 'all' || token.value === 'samehost' || token.value === 'samenet')) {
-    return { kind: token.value, text: token.value };
-  }
-  const slash = token.value.indexOf('/');
-  const host = slash === -1 ? token.value : token.value.slice(0, slash);
-  const family = isIPv4(host) ? 4 : isIPv6(host) ? 6 : undefined;
+const keywordAddresses: Record<'all' | 'samehost' | 'samenet', HbaAddress> = {
+  all: Object.freeze({ kind: 'all', text: 'all' }),
+  samehost: Object.freeze({ kind: 'samehost', text: 'samehost' }),
+  samenet: Object.freeze({ kind: 'samenet', text: 'samenet' }),
+};
+
+/** The address field, and the netmask field after it when the address has no /prefix. */
+function parseAddress(fields: Fields, f: number, maskField: number): HbaAddress {
+  const value = fields.value(f, 0);
+  if (!fields.quoted(f, 0) && (value === 'all' || value === 'samehost' || value === 'samenet')) return keywordAddresses[value];
+  const slash = value.indexOf('/');
+  const host = slash === -1 ? value : value.slice(0, slash);
+  const family = isIPv4Text(host) ? 4 : isIPv6(host) ? 6 : undefined;
   if (family === undefined) {
     // getaddrinfo(AI_NUMERICHOST) fails with EAI_NONAME: PostgreSQL takes it as a host name.
-    if (slash !== -1) throw new LineError(`specifying both host name and CIDR mask is invalid: "${token.value}"`, token);
-    return { kind: 'hostname', text: token.value, hostname: host };
+    if (slash !== -1) throw new LineError(`specifying both host name and CIDR mask is invalid: "${value}"`, fields.token(f, 0));
+    return { kind: 'hostname', text: value, hostname: host };
   }
   const maxPrefix = family === 4 ? 32 : 128;
   if (slash !== -1) {
-    const prefixText = token.value.slice(slash + 1);
-    const prefix = /^\d+$/.test(prefixText) ? Number(prefixText) : NaN;
-    if (!(prefix >= 0 && prefix <= maxPrefix)) throw new LineError(`invalid CIDR mask in address "${token.value}"`, token);
-    return { kind: 'ip', text: token.value, ip: host, family, prefix };
+    const prefix = decimal(value, slash + 1);
+    if (!(prefix >= 0 && prefix <= maxPrefix)) throw new LineError(`invalid CIDR mask in address "${value}"`, fields.token(f, 0));
+    return { kind: 'ip', text: value, ip: host, family, prefix };
   }
-  const maskField = readMask();
-  if (maskField.length > 1) throw new LineError('multiple values specified for netmask', maskField[1]);
-  const maskToken = maskField[0];
-  const maskFamily = isIPv4(maskToken.value) ? 4 : isIPv6(maskToken.value) ? 6 : undefined;
-  if (maskFamily === undefined) throw new LineError(`invalid IP mask "${maskToken.value}"`, maskToken);
-  if (maskFamily !== family) throw new LineError('IP address and mask do not match', maskToken);
+  requireField(fields, maskField, 'netmask specification', ' (give an address range in CIDR notation, or a separate netmask)');
+  if (fields.size(maskField) > 1) throw new LineError('multiple values specified for netmask', fields.token(maskField, 1));
+  const mask = fields.value(maskField, 0);
+  const maskFamily = isIPv4Text(mask) ? 4 : isIPv6(mask) ? 6 : undefined;
+  if (maskFamily === undefined) throw new LineError(`invalid IP mask "${mask}"`, fields.token(maskField, 0));
+  if (maskFamily !== family) throw new LineError('IP address and mask do not match', fields.token(maskField, 0));
   // PostgreSQL accepts a non-contiguous mask; it simply compares bit by bit.
-  const prefix = prefixOfMask(maskToken.value) ?? -1;
-  return { kind: 'ip', text: `${token.value} ${maskToken.value}`, ip: host, family, prefix, netmask: maskToken.value };
+  const prefix = prefixOfMask(mask) ?? -1;
+  return { kind: 'ip', text: `${value} ${mask}`, ip: host, family, prefix, netmask: mask };
 }
 
-function checkOption(option: { name: string; value: string }, method: string, type: ConnectionType, syntax: HbaSyntax, token: HbaToken): void {
+/** The number written in text from `from` to the end, digits only; NaN otherwise. */
+function decimal(text: string, from: number): number {
+  if (from >= text.length) return NaN;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return NaN;
+  }
+  return Number(text.slice(from));
+}
+
+function checkOption(option: HbaOption, method: string, type: ConnectionType, syntax: HbaSyntax, token: () => HbaToken): void {
   const validFor = syntax.options[option.name];
-  if (!validFor) throw new LineError(`unrecognized authentication option name: "${option.name}"`, token);
+  if (!validFor) throw new LineError(`unrecognized authentication option name: "${option.name}"`, token());
   if (option.name === 'clientcert' || option.name === 'clientname') {
-    if (type !== 'hostssl') throw new LineError(`${option.name} can only be configured for "hostssl" rows`, token);
-    if (option.name === 'clientname' && !['CN', 'DN'].includes(option.value)) throw new LineError(`invalid value for clientname: "${option.value}"`, token);
+    if (type !== 'hostssl') throw new LineError(`${option.name} can only be configured for "hostssl" rows`, token());
+    if (option.name === 'clientname' && !['CN', 'DN'].includes(option.value)) throw new LineError(`invalid value for clientname: "${option.value}"`, token());
     if (option.name === 'clientcert') {
-      if (!syntax.clientcertValues.has(option.value)) throw new LineError(`invalid value for clientcert: "${option.value}"`, token);
+      if (!syntax.clientcertValues.has(option.value)) throw new LineError(`invalid value for clientcert: "${option.value}"`, token());
       if (method === 'cert' && option.value !== 'verify-full' && option.value !== '1') {
-        throw new LineError('clientcert can only be set to "verify-full" when using "cert" authentication', token);
+        throw new LineError('clientcert can only be set to "verify-full" when using "cert" authentication', token());
       }
     }
     return;
   }
   if (!validFor.includes(method)) {
-    throw new LineError(`authentication option "${option.name}" is only valid for authentication methods ${validFor.join(', ')}`, token);
+    throw new LineError(`authentication option "${option.name}" is only valid for authentication methods ${validFor.join(', ')}`, token());
   }
 }
 
-function checkMandatoryOptions(method: string, options: { name: string; value: string }[], token: HbaToken): void {
+function checkMandatoryOptions(method: string, options: HbaOption[], error: (message: string) => LineError): void {
   const has = (name: string) => options.some((o) => o.name === name);
   if (method === 'ldap') {
     const simpleBind = has('ldapprefix') || has('ldapsuffix');
     const searchBind = ['ldapbasedn', 'ldapbinddn', 'ldapbindpasswd', 'ldapsearchattribute', 'ldapsearchfilter'].some(has);
-    if (simpleBind && searchBind) throw new LineError('cannot mix options for simple bind and search+bind modes', token);
+    if (simpleBind && searchBind) throw error('cannot mix options for simple bind and search+bind modes');
     if (!simpleBind && !has('ldapbasedn') && !has('ldapurl')) {
-      throw new LineError('authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set', token);
+      throw error('authentication method "ldap" requires argument "ldapbasedn", "ldapprefix", or "ldapsuffix" to be set');
     }
-    if (has('ldapsearchattribute') && has('ldapsearchfilter')) throw new LineError('cannot use ldapsearchattribute together with ldapsearchfilter', token);
+    if (has('ldapsearchattribute') && has('ldapsearchfilter')) throw error('cannot use ldapsearchattribute together with ldapsearchfilter');
   }
   if (method === 'radius') {
-    if (!has('radiusservers')) throw new LineError('authentication method "radius" requires argument "radiusservers" to be set', token);
-    if (!has('radiussecrets')) throw new LineError('authentication method "radius" requires argument "radiussecrets" to be set', token);
+    if (!has('radiusservers')) throw error('authentication method "radius" requires argument "radiusservers" to be set');
+    if (!has('radiussecrets')) throw error('authentication method "radius" requires argument "radiussecrets" to be set');
   }
   if (method === 'oauth') {
-    if (!has('scope')) throw new LineError('authentication method "oauth" requires argument "scope" to be set', token);
-    if (!has('issuer')) throw new LineError('authentication method "oauth" requires argument "issuer" to be set', token);
+    if (!has('scope')) throw error('authentication method "oauth" requires argument "scope" to be set');
+    if (!has('issuer')) throw error('authentication method "oauth" requires argument "issuer" to be set');
   }
 }

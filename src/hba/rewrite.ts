@@ -4,10 +4,11 @@
  * column where it was, and never below one blank. Pure: returns the plan and
  * the new texts; writing them is the caller's job.
  */
-import { isLoopbackAddress } from './addresses.js';
-import type { HbaRule, ParsedHbaFile } from './model.js';
 import type { LoadedHba } from './load.js';
-import { serializeLines } from './tokenize.js';
+import type { ConnectionType, HbaRule } from './model.js';
+import type { RuleTable } from './ruleTable.js';
+import { FileEdits, replacementCode, RewrittenFile } from './rewrittenFile.js';
+import { bytesEqual } from './tokenize.js';
 
 export interface RewriteOptions {
   /** Convert loopback-only rules too. */
@@ -40,18 +41,63 @@ export type KeepReason =
 export interface RuleChange {
   file: string;
   line: number;
-  before: string;
-  after: string;
+  /** The physical line holding the keyword, before and after. */
+  readonly before: string;
+  readonly after: string;
   rule: HbaRule;
 }
 
+/** Replace bytes[start, end) with replacement (ASCII). */
+interface ByteEdit {
+  readonly start: number;
+  readonly end: number;
+  readonly replacement: string;
+}
+
+/** Lines are decoded only when someone reads them: a 100k-rule plan keeps offsets. */
+class PlannedChange implements RuleChange, ByteEdit {
+  constructor(
+    readonly rule: HbaRule,
+    readonly start: number,
+    readonly end: number,
+    readonly replacement: string,
+    private readonly bytes: Buffer,
+  ) {}
+
+  get file(): string {
+    return this.rule.file;
+  }
+  get line(): number {
+    return this.rule.line;
+  }
+
+  private lineBounds(): { start: number; end: number } {
+    const bytes = this.bytes;
+    const start = bytes.lastIndexOf(10, this.start - 1) + 1;
+    const newline = bytes.indexOf(10, start);
+    let end = newline === -1 ? bytes.length : newline;
+    if (newline !== -1 && end > start && bytes[end - 1] === 13) end--;
+    return { start, end };
+  }
+
+  get before(): string {
+    const { start, end } = this.lineBounds();
+    return this.bytes.toString('utf8', start, end);
+  }
+
+  get after(): string {
+    const { start, end } = this.lineBounds();
+    return this.bytes.toString('utf8', start, this.start) + this.replacement + this.bytes.toString('utf8', this.end, end);
+  }
+}
+
 export interface RewritePlan {
-  changes: RuleChange[];
-  kept: { rule: HbaRule; reason: KeepReason }[];
+  readonly changes: RuleChange[];
+  readonly kept: { rule: HbaRule; reason: KeepReason }[];
   /** hostnossl/hostnogssenc rules that let a non-loopback client in without TLS: reported, never changed. */
-  holes: HbaRule[];
-  /** New text of every file that changes. */
-  files: { path: string; before: string; after: string }[];
+  readonly holes: HbaRule[];
+  /** Every file that changes. */
+  readonly files: RewrittenFile[];
 }
 
 export function ruleId(rule: { file: string; line: number }): string {
@@ -59,108 +105,198 @@ export function ruleId(rule: { file: string; line: number }): string {
 }
 
 export function isLoopbackRule(rule: HbaRule): boolean {
-  const address = rule.address;
-  if (!address) return true;
-  switch (address.kind) {
-    case 'ip':
-      return address.prefix >= 0 && isLoopbackAddress(`${address.ip}/${address.prefix}`);
-    case 'hostname':
-      return address.hostname.toLowerCase() === 'localhost';
-    case 'samehost':
-      return true;
-    default:
-      return false;
-  }
+  return rule.loopbackOnly;
 }
 
 function namesReplication(rule: HbaRule): boolean {
   return rule.databases.some((t) => !t.quoted && t.value === 'replication');
 }
 
-function keepReason(rule: HbaRule, options: RewriteOptions): KeepReason | undefined {
-  switch (rule.type) {
-    case 'local':
-      return 'local socket';
-    case 'hostssl':
-      return 'already hostssl';
-    case 'hostgssenc':
-      return 'GSSAPI-encrypted';
-    case 'hostnossl':
-      return 'hostnossl';
-    case 'hostnogssenc':
-      // Admits plain clients too, but it is not a `host` rule: reported as a hole, left as written.
-      return 'hostnogssenc';
-    case 'host':
-      break;
+const keepReasons: readonly KeepReason[] = [
+  'local socket',
+  'already hostssl',
+  'GSSAPI-encrypted',
+  'hostnossl',
+  'hostnogssenc',
+  'reject rule',
+  'loopback only',
+  'replication left alone',
+  'outside the chosen limits',
+  'deselected',
+  'keyword not rewritable in place',
+];
+const noReason = -1;
+const keywordNotRewritable = keepReasons.indexOf('keyword not rewritable in place');
+const byType: Record<ConnectionType, number> = {
+  local: keepReasons.indexOf('local socket'),
+  hostssl: keepReasons.indexOf('already hostssl'),
+  hostgssenc: keepReasons.indexOf('GSSAPI-encrypted'),
+  hostnossl: keepReasons.indexOf('hostnossl'),
+  // Admits plain clients too, but it is not a `host` rule: reported as a hole, left as written.
+  hostnogssenc: keepReasons.indexOf('hostnogssenc'),
+  host: noReason,
+};
+
+/** Why rule i of the table stays as written, as an index in keepReasons, or noReason. */
+function keepReason(table: RuleTable, i: number, options: RewriteOptions): number {
+  const type = table.typeOf(i);
+  if (type !== 'host') return byType[type];
+  if (table.methodOf(i) === 'reject') return keepReasons.indexOf('reject rule');
+  if (!options.includeLoopback && table.isLoopbackOnly(i)) return keepReasons.indexOf('loopback only');
+  // Anything beyond the columns needs the rule's tokens: read them only when an option asks.
+  if (!options.skipReplication && !options.databases && !options.users && !options.addresses && !options.exclude) return noReason;
+  const rule = table.rule(i);
+  if (options.skipReplication && namesReplication(rule)) return keepReasons.indexOf('replication left alone');
+  const names = (tokens: { value: string }[], limit: string[]) => tokens.some((t) => limit.includes(t.value));
+  if ((options.databases && !names(rule.databases, options.databases)) || (options.users && !names(rule.users, options.users))) return keepReasons.indexOf('outside the chosen limits');
+  if (options.addresses && !(rule.address && options.addresses.includes(rule.address.text))) return keepReasons.indexOf('outside the chosen limits');
+  if (options.exclude?.has(ruleId(rule))) return keepReasons.indexOf('deselected');
+  return noReason;
+}
+
+/** A growable list of (table, rule, value) triples: a plan over 100k rules holds no object per rule. */
+class RuleList {
+  tables: RuleTable[] = [];
+  private tableOf: Uint16Array;
+  private ruleOf: Int32Array;
+  private valueOf: Int32Array;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.tableOf = new Uint16Array(capacity);
+    this.ruleOf = new Int32Array(capacity);
+    this.valueOf = new Int32Array(capacity);
   }
-  if (rule.method === 'reject') return 'reject rule';
-  if (!options.includeLoopback && isLoopbackRule(rule)) return 'loopback only';
-  if (options.skipReplication && namesReplication(rule)) return 'replication left alone';
-  const inLimit = (limit: string[] | undefined, tokens: { value: string }[]) => !limit || tokens.some((t) => limit.includes(t.value));
-  if (!inLimit(options.databases, rule.databases) || !inLimit(options.users, rule.users)) return 'outside the chosen limits';
-  if (options.addresses && !(rule.address && options.addresses.includes(rule.address.text))) return 'outside the chosen limits';
-  if (options.exclude?.has(ruleId(rule))) return 'deselected';
-  return undefined;
+
+  push(table: RuleTable, i: number, value = 0): void {
+    if (this.length === this.ruleOf.length) {
+      this.tableOf = grown(this.tableOf);
+      this.ruleOf = grown(this.ruleOf);
+      this.valueOf = grown(this.valueOf);
+    }
+    let t = this.tables.indexOf(table);
+    if (t === -1) t = this.tables.push(table) - 1;
+    this.tableOf[this.length] = t;
+    this.ruleOf[this.length] = i;
+    this.valueOf[this.length++] = value;
+  }
+
+  map<T>(make: (table: RuleTable, i: number, value: number) => T): T[] {
+    const result: T[] = [];
+    for (let k = 0; k < this.length; k++) result.push(make(this.tables[this.tableOf[k]], this.ruleOf[k], this.valueOf[k]));
+    return result;
+  }
+}
+
+function grown<T extends Int32Array | Uint16Array>(array: T): T {
+  const bigger = new (array.constructor as { new (length: number): T })(array.length * 2);
+  bigger.set(array);
+  return bigger;
+}
+
+/** The plan keeps offsets and codes; its lists of objects are made when first read. */
+class ColumnPlan implements RewritePlan {
+  readonly files: RewrittenFile[] = [];
+  private changeList: RuleChange[] | undefined;
+  private keptList: { rule: HbaRule; reason: KeepReason }[] | undefined;
+  private holeList: HbaRule[] | undefined;
+
+  constructor(
+    /** Per run of rules, in the server's order: its file's edits [from, to). */
+    private readonly runEdits: { edits: FileEdits; from: number; to: number }[],
+    private readonly keptRules: RuleList,
+    private readonly holeRules: RuleList,
+  ) {}
+
+  get changes(): RuleChange[] {
+    if (!this.changeList) {
+      const changes: RuleChange[] = [];
+      for (const { edits, from, to } of this.runEdits) {
+        for (let k = from; k < to; k++) changes.push(new PlannedChange(edits.table.rule(edits.rules[k]), edits.starts[k], edits.ends[k], edits.replacement(k), edits.table.bytes));
+      }
+      this.changeList = changes;
+    }
+    return this.changeList;
+  }
+  get kept(): { rule: HbaRule; reason: KeepReason }[] {
+    return (this.keptList ??= this.keptRules.map((table, i, reason) => ({ rule: table.rule(i), reason: keepReasons[reason] })));
+  }
+  get holes(): HbaRule[] {
+    return (this.holeList ??= this.holeRules.map((table, i) => table.rule(i)));
+  }
 }
 
 export function planRewrite(loaded: LoadedHba, options: RewriteOptions = {}): RewritePlan {
-  const plan: RewritePlan = { changes: [], kept: [], holes: [], files: [] };
-  const edits = new Map<string, { start: number; end: number; replacement: string }[]>();
-  const texts = new Map(loaded.files.map((f) => [f.path, { file: f, text: serializeLines(f.lines) }]));
-  for (const rule of loaded.rules) {
-    if ((rule.type === 'hostnossl' || rule.type === 'hostnogssenc') && rule.method !== 'reject' && !isLoopbackRule(rule)) plan.holes.push(rule);
-    const reason = keepReason(rule, options);
-    if (reason) {
-      plan.kept.push({ rule, reason });
-      continue;
+  const editsByFile: FileEdits[] = [];
+  const runEdits: { edits: FileEdits; from: number; to: number }[] = [];
+  const kept = new RuleList();
+  const holes = new RuleList();
+  for (const { table, from, to } of loaded.runs) {
+    // A file included twice is parsed twice: one edit list per path, on the bytes read first.
+    let edits = editsByFile.find((e) => e.table.path === table.path);
+    if (edits && edits.table !== table && !edits.table.bytes.equals(table.bytes)) throw new Error(`${table.path} changed between two reads of it; run the command again`);
+    const firstEdit = edits?.length ?? 0;
+    for (let i = from; i < to; i++) {
+      const type = table.typeOf(i);
+      if ((type === 'hostnossl' || type === 'hostnogssenc') && table.methodOf(i) !== 'reject' && !table.isLoopbackOnly(i)) holes.push(table, i);
+      const reason = keepReason(table, i, options);
+      if (reason !== noReason) {
+        kept.push(table, i, reason);
+        continue;
+      }
+      if (!keywordEdit(table, i, edit)) {
+        kept.push(table, i, keywordNotRewritable);
+        continue;
+      }
+      if (!edits) editsByFile.push((edits = new FileEdits(table)));
+      edits.push(i, edit.start, edit.end, edit.replacement);
     }
-    const { file, text } = texts.get(rule.file)!;
-    const edit = keywordEdit(file, text, rule);
-    if (!edit) {
-      plan.kept.push({ rule, reason: 'keyword not rewritable in place' });
-      continue;
-    }
-    const fileEdits = edits.get(rule.file);
-    if (fileEdits) fileEdits.push(edit);
-    else edits.set(rule.file, [edit]);
-    const line = file.lines[rule.line - 1];
-    const lineBefore = line.text;
-    const lineAfter = lineBefore.slice(0, edit.start - line.start) + edit.replacement + lineBefore.slice(edit.end - line.start);
-    plan.changes.push({ file: rule.file, line: rule.line, before: lineBefore, after: lineAfter, rule });
+    if (edits && edits.length > firstEdit) runEdits.push({ edits, from: firstEdit, to: edits.length });
   }
-  for (const [path, fileEdits] of edits) {
-    const before = texts.get(path)!.text;
-    // One pass over the text: linear in its size however many rules change.
-    const pieces: string[] = [];
-    let cursor = 0;
-    for (const edit of [...fileEdits].sort((a, b) => a.start - b.start)) {
-      pieces.push(before.slice(cursor, edit.start), edit.replacement);
-      cursor = edit.end;
-    }
-    pieces.push(before.slice(cursor));
-    const after = pieces.join('');
-    plan.files.push({ path, before, after });
-  }
+  const plan = new ColumnPlan(runEdits, kept, holes);
+  for (const edits of editsByFile) plan.files.push(new RewrittenFile(edits.table.path, edits.table.bytes, edits));
   return plan;
 }
 
-/** The edit that turns this rule's `host` into `hostssl`, padding adjusted. */
-function keywordEdit(file: ParsedHbaFile, text: string, rule: HbaRule): { start: number; end: number; replacement: string } | undefined {
-  const token = rule.typeToken;
-  const raw = text.slice(token.start, token.end);
+/** keywordEdit's result, reused from rule to rule. */
+const edit = { start: 0, end: 0, replacement: 0 };
+
+/** Codes of keyword + n spaces, by keyword: the common case, without building a string. */
+const spacedCodes = new Map<string, number[]>();
+function spacedCode(keyword: string, spaces: number): number {
+  let codes = spacedCodes.get(keyword);
+  if (!codes) spacedCodes.set(keyword, (codes = []));
+  return (codes[spaces] ??= replacementCode(keyword + ' '.repeat(spaces)));
+}
+
+/** Sets `into` to the edit that turns rule i's `host` into `hostssl`, padding adjusted; false when it cannot be done in place. */
+function keywordEdit(table: RuleTable, i: number, into: { start: number; end: number; replacement: number }): boolean {
+  const bytes = table.bytes;
+  const start = table.typeStart[i];
+  const end = table.typeEnd(i);
+  if (start < 0) return false;
   // A keyword split by a continuation or oddly quoted is left for a human.
-  const replacement = raw === 'host' ? 'hostssl' : raw === '"host"' ? '"hostssl"' : undefined;
-  if (!replacement) return undefined;
-  const lineStart = file.lines[token.line - 1].start;
-  let sepEnd = token.end;
-  while (sepEnd < text.length && (text[sepEnd] === ' ' || text[sepEnd] === '\t')) sepEnd++;
-  const separator = text.slice(token.end, sepEnd);
-  if (separator === '') return { start: token.start, end: token.end, replacement };
-  const prefixColumn = visualColumn(text.slice(lineStart, token.start));
-  const target = visualColumn(separator, visualColumn(raw, prefixColumn));
-  const replacedColumn = visualColumn(replacement, prefixColumn);
+  const keyword = bytesEqual(bytes, start, end, 'host') ? 'hostssl' : bytesEqual(bytes, start, end, '"host"') ? '"hostssl"' : undefined;
+  if (!keyword) return false;
+  into.start = start;
+  let sepEnd = end;
+  for (let c = bytes[sepEnd]; c === 32 || c === 9; c = bytes[++sepEnd]);
+  into.end = sepEnd;
+  if (sepEnd === end) {
+    into.replacement = spacedCode(keyword, 0);
+    return true;
+  }
   // Common case: plain spaces, enough to absorb the three extra characters.
-  if (/^ +$/.test(separator) && separator.length > 3) return { start: token.start, end: sepEnd, replacement: replacement + separator.slice(3) };
+  const spaces = sepEnd - end;
+  if (spaces > 3 && spaces < 256 && allSpaces(bytes, end, sepEnd)) {
+    into.replacement = spacedCode(keyword, spaces - 3);
+    return true;
+  }
+  const separator = bytes.toString('latin1', end, sepEnd);
+  const lineStart = bytes.lastIndexOf(10, start - 1) + 1;
+  const prefixColumn = visualColumn(bytes.toString('utf8', lineStart, start));
+  const target = visualColumn(separator, visualColumn(keyword === 'hostssl' ? 'host' : '"host"', prefixColumn));
+  const replacedColumn = visualColumn(keyword, prefixColumn);
   let best = separator;
   let bestDistance = Infinity;
   for (let removed = 0; removed <= separator.length; removed++) {
@@ -173,7 +309,13 @@ function keywordEdit(file: ParsedHbaFile, text: string, rule: HbaRule): { start:
     }
     if (distance === 0) break;
   }
-  return { start: token.start, end: sepEnd, replacement: replacement + best };
+  into.replacement = replacementCode(keyword + best);
+  return true;
+}
+
+function allSpaces(bytes: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 32) return false;
+  return true;
 }
 
 function removeLeadingSpaces(separator: string, count: number): string | undefined {

@@ -17,12 +17,14 @@ export interface HbaSyntax {
   maxTokenBytes?: number;
   /** Lines longer than this are refused (MAX_LINE 8192 before 14). */
   maxLineBytes?: number;
-  methods: Set<string>;
+  methods: readonly string[];
   clientcertValues: Set<string>;
   /** Options and the methods they are valid for ('*' = every method). */
   options: Record<string, string[]>;
 }
 
+/** Every method any supported major knows; each major's list is a prefix of it. */
+export const allMethods: readonly string[] = ['trust', 'reject', 'md5', 'password', 'scram-sha-256', 'gss', 'sspi', 'ident', 'peer', 'pam', 'ldap', 'radius', 'cert', 'bsd', 'oauth'];
 const baseMethods = ['trust', 'reject', 'md5', 'password', 'scram-sha-256', 'gss', 'sspi', 'ident', 'peer', 'pam', 'ldap', 'radius', 'cert', 'bsd'];
 
 const ldapOptions = [
@@ -54,7 +56,7 @@ export function hbaSyntax(major: number): HbaSyntax {
     regularExpressions: major >= 16,
     maxTokenBytes: major < 16 ? 255 : undefined,
     maxLineBytes: major < 14 ? 8191 : undefined,
-    methods: new Set([...baseMethods, ...(major >= 18 ? ['oauth'] : [])]),
+    methods: [...baseMethods, ...(major >= 18 ? ['oauth'] : [])],
     clientcertValues: new Set(major >= 14 ? ['verify-ca', 'verify-full'] : ['verify-ca', 'verify-full', '0', '1', 'no-verify']),
     options,
   };
