@@ -235,27 +235,32 @@ export function planRewrite(loaded: LoadedHba, options: RewriteOptions = {}): Re
     // A file included twice is parsed twice: one edit list per path, on the bytes read first.
     let edits = editsByFile.find((e) => e.table.path === table.path);
     if (edits && edits.table !== table && !edits.table.bytes.equals(table.bytes)) throw new Error(`${table.path} changed between two reads of it; run the command again`);
-    const firstEdit = edits?.length ?? 0;
-    for (let i = from; i < to; i++) {
-      const type = table.typeOf(i);
-      if ((type === 'hostnossl' || type === 'hostnogssenc') && table.methodOf(i) !== 'reject' && !table.isLoopbackOnly(i)) holes.push(table, i);
-      const reason = keepReason(table, i, options);
-      if (reason !== noReason) {
-        kept.push(table, i, reason);
-        continue;
-      }
-      if (!keywordEdit(table, i, edit)) {
-        kept.push(table, i, keywordNotRewritable);
-        continue;
-      }
-      if (!edits) editsByFile.push((edits = new FileEdits(table)));
-      edits.push(i, edit.start, edit.end, edit.replacement);
-    }
-    if (edits && edits.length > firstEdit) runEdits.push({ edits, from: firstEdit, to: edits.length });
+    if (!edits) editsByFile.push((edits = new FileEdits(table)));
+    const firstEdit = edits.length;
+    planRun(table, from, to, options, edits, kept, holes);
+    if (edits.length > firstEdit) runEdits.push({ edits, from: firstEdit, to: edits.length });
   }
   const plan = new ColumnPlan(runEdits, kept, holes);
-  for (const edits of editsByFile) plan.files.push(new RewrittenFile(edits.table.path, edits.table.bytes, edits));
+  for (const edits of editsByFile) if (edits.length > 0) plan.files.push(new RewrittenFile(edits.table.path, edits.table.bytes, edits));
   return plan;
+}
+
+/** The loop over one run of rules, in a function of its own so that the optimizer keeps it whole. */
+function planRun(table: RuleTable, from: number, to: number, options: RewriteOptions, edits: FileEdits, kept: RuleList, holes: RuleList): void {
+  for (let i = from; i < to; i++) {
+    const type = table.typeOf(i);
+    if ((type === 'hostnossl' || type === 'hostnogssenc') && table.methodOf(i) !== 'reject' && !table.isLoopbackOnly(i)) holes.push(table, i);
+    const reason = keepReason(table, i, options);
+    if (reason !== noReason) {
+      kept.push(table, i, reason);
+      continue;
+    }
+    if (!keywordEdit(table, i, edit)) {
+      kept.push(table, i, keywordNotRewritable);
+      continue;
+    }
+    edits.push(i, edit.start, edit.end, edit.replacement);
+  }
 }
 
 /** keywordEdit's result, reused from rule to rule. */
@@ -292,6 +297,14 @@ function keywordEdit(table: RuleTable, i: number, into: { start: number; end: nu
     into.replacement = spacedCode(keyword, spaces - 3);
     return true;
   }
+  // Next common case: one tab, and the longer keyword still ends before the same tab stop.
+  if (spaces === 1 && bytes[end] === 9) {
+    const column = columnOf(bytes, start);
+    if (column >= 0 && tabStop(column + end - start) === tabStop(column + keyword.length)) {
+      into.replacement = tabbedCode(keyword);
+      return true;
+    }
+  }
   const separator = bytes.toString('latin1', end, sepEnd);
   const lineStart = bytes.lastIndexOf(10, start - 1) + 1;
   const prefixColumn = visualColumn(bytes.toString('utf8', lineStart, start));
@@ -311,6 +324,27 @@ function keywordEdit(table: RuleTable, i: number, into: { start: number; end: nu
   }
   into.replacement = replacementCode(keyword + best);
   return true;
+}
+
+const tabStop = (column: number) => column + 8 - (column % 8);
+
+/** Visual column where the byte at `start` sits on its line, or -1 if the line before it is not plain ASCII. */
+function columnOf(bytes: Buffer, start: number): number {
+  let lineStart = start;
+  while (lineStart > 0 && bytes[lineStart - 1] !== 10) lineStart--;
+  let column = 0;
+  for (let i = lineStart; i < start; i++) {
+    if (bytes[i] >= 0x80) return -1;
+    column = bytes[i] === 9 ? tabStop(column) : column + 1;
+  }
+  return column;
+}
+
+const tabbedCodes = new Map<string, number>();
+function tabbedCode(keyword: string): number {
+  let code = tabbedCodes.get(keyword);
+  if (code === undefined) tabbedCodes.set(keyword, (code = replacementCode(`${keyword}\t`)));
+  return code;
 }
 
 function allSpaces(bytes: Buffer, from: number, to: number): boolean {
