@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 
 const exitUsage = 2;
@@ -19,6 +20,17 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
+/**
+ * The command modules, from dist/bundle/commands.js: esbuild's single file
+ * of src/commands/all.ts (scripts/bundle.mjs), ~35 ms faster to load than the
+ * ~70 modules behind it one by one (bench/startup.ts, bench/enable.ts).
+ */
+type Commands = typeof import('./commands/all.js');
+let commands: Promise<Commands> | undefined;
+function loadCommands(): Promise<Commands> {
+  return (commands ??= import(pathToFileURL(join(__dirname, '..', 'bundle', 'commands.js')).href) as Promise<Commands>);
+}
+
 const packageJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
 
 function addConnectionOptions(command: Command): Command {
@@ -82,7 +94,7 @@ Examples:
 Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege to read pg_hba.conf), 2 bad usage.`,
     )
     .action(async (options, command: Command) => {
-      const { statusCommand } = await import('./commands/status.js');
+      const { statusCommand } = await loadCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await statusCommand({ ...connectionFlags(options), json: all.json, color: all.color, expiryWarnDays: Number(options.expiryWarnDays) });
     });
@@ -93,7 +105,7 @@ Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege t
     .description('start a throwaway local cluster, run pgssl enable on it step by step, show the result, clean up')
     .option('--pg-bin <dir>', 'PostgreSQL server binaries to use (default: the system\'s, or the embedded ones in a checkout)')
     .action(async (options, command: Command) => {
-      const { demoCommand } = await import('./commands/demo.js');
+      const { demoCommand } = await loadCommands();
       process.exitCode = await demoCommand({ color: command.optsWithGlobals().color, binDir: options.pgBin });
     });
   addHbaCommands(program);
@@ -150,7 +162,7 @@ Exit codes: 0 done and compliant, 1 could not run (nothing changed, or undone), 
     .description('undo the last applied pgssl run on this server from its journal, byte for byte');
   const rollback = program.commands.find((c) => c.name() === 'rollback')!;
   addConnectionOptions(rollback).action(async (options, command: Command) => {
-    const { rollbackCommand } = await import('./commands/rollback.js');
+    const { rollbackCommand } = await loadCommands();
     process.exitCode = await rollbackCommand({ ...connectionFlags(options), json: command.optsWithGlobals().json });
   });
 }
@@ -177,7 +189,7 @@ function prewarmKeys(options: Record<string, unknown>): Promise<{ privateKeyPem:
 
 async function runEnableAction(options: Record<string, unknown>, command: Command): Promise<void> {
   const prewarmedKeys = prewarmKeys(options);
-  const { enableCommand } = await import('./commands/enable.js');
+  const { enableCommand } = await loadCommands();
   const all = command.optsWithGlobals();
   process.exitCode = await enableCommand({
     ...(options as object),
@@ -202,7 +214,7 @@ function addCertCommands(program: Command): void {
     .addOption(new Option('--expiry-warn-days <days>', 'warn when a certificate expires within this many days').default('30').argParser(positiveInteger))
     .addHelpText('after', '\nExamples:\n  pgssl cert inspect server.crt server.key --ca root.crt --host db1.example.com\n  pgssl cert inspect /var/lib/postgresql/16/main/server.crt --json')
     .action(async (files: string[], options, command: Command) => {
-      const { certInspectCommand } = await import('./commands/certInspect.js');
+      const { certInspectCommand } = await loadCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await certInspectCommand(files, { ...options, expiryWarnDays: Number(options.expiryWarnDays), json: all.json, color: all.color });
     });
@@ -217,7 +229,7 @@ function addCertCommands(program: Command): void {
     .option('--force', 'replace existing NAME.crt/NAME.key')
     .addHelpText('after', '\nExamples:\n  pgssl client-cert alice --out-dir ~/certs\n  pgssl client-cert app --ca-cert corp-ca.crt --ca-key corp-ca.key --days 90')
     .action(async (name: string, options, command: Command) => {
-      const { clientCertCommand } = await import('./commands/clientCert.js');
+      const { clientCertCommand } = await loadCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await clientCertCommand(name, { ...options, days: Number(options.days), rsaBits: Number(options.rsaBits), json: all.json });
     });
@@ -248,7 +260,7 @@ function addHbaCommands(program: Command): void {
   )
     .addHelpText('after', '\nExamples:\n  pgssl hba check /etc/postgresql/16/main/pg_hba.conf --pg-major 16\n  pgssl hba check templates/pg_hba.conf.j2 --json')
     .action(async (file: string, options, command: Command) => {
-      const { hbaCheckCommand } = await import('./commands/hba.js');
+      const { hbaCheckCommand } = await loadCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await hbaCheckCommand(file, { ...options, json: all.json, color: all.color });
     });
@@ -261,7 +273,7 @@ function addHbaCommands(program: Command): void {
   )
     .addHelpText('after', '\nExamples:\n  pgssl hba rewrite pg_hba.conf --diff\n  pgssl hba rewrite pg_hba.conf --write --skip-replication')
     .action(async (file: string, options, command: Command) => {
-      const { hbaRewriteCommand } = await import('./commands/hba.js');
+      const { hbaRewriteCommand } = await loadCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await hbaRewriteCommand(file, { ...options, json: all.json, color: all.color });
     });
@@ -283,15 +295,15 @@ function addHbaCommands(program: Command): void {
   )
     .addHelpText('after', '\nExamples:\n  pgssl hba explain --file pg_hba.conf --user app --db appdb --addr 10.1.2.3\n  sudo -u postgres pgssl hba explain --user replicator --db replication --replication --addr 10.0.0.2 --ssl')
     .action(async (options, command: Command) => {
-      const { hbaExplainCommand } = await import('./commands/hba.js');
+      const { hbaExplainCommand } = await loadCommands();
       const all = command.optsWithGlobals();
       const memberOf = options.memberOf ? String(options.memberOf).split(',').filter(Boolean) : undefined;
       let { file, pgMajor } = options;
       let serverMemberOf: string[] | undefined;
       if (!file) {
-        const { resolveConnectionTarget } = await import('./server/connectionTarget.js');
-        const { withClient } = await import('./server/connect.js');
-        const { readHbaContext } = await import('./server/hbaContext.js');
+        const { resolveConnectionTarget } = await loadCommands();
+        const { withClient } = await loadCommands();
+        const { readHbaContext } = await loadCommands();
         const context = await withClient(resolveConnectionTarget(connectionFlags(options)), (client) => readHbaContext(client, options.user));
         file = context.hbaFile;
         pgMajor = String(context.major);
@@ -318,7 +330,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : exitUsage;
       return;
     }
-    const { reportError } = await import('./ui/reportError.js');
+    const { reportError } = await loadCommands();
     process.exitCode = reportError(error);
   }
 }

@@ -17,11 +17,11 @@ import { describeRule } from '../hba/describe.js';
 import { unifiedDiff } from '../hba/diff.js';
 import { loadHba } from '../hba/load.js';
 import { planRewrite, ruleId, type RewriteOptions } from '../hba/rewrite.js';
-import { openClient, type Client } from '../server/connect.js';
+import { closeAtExit, openClient, settleClosing, type Client } from '../server/connect.js';
 import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
 import { proveEnforcement } from '../server/enforcement.js';
 import { isRejectedRule, readServerHbaRules } from '../server/hbaFileRules.js';
-import { reloadAndWait } from '../server/reload.js';
+import { confirmReload, reloadAndWait, type Reload } from '../server/reload.js';
 import { lastServerLogLine } from '../server/serverLog.js';
 import { probeTls } from '../server/tlsProbe.js';
 import { fingerprintOf, verifyTls } from '../server/verifyTls.js';
@@ -225,14 +225,17 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
         view.ok(change.sql);
       }
     }
+    let tlsReload: Reload | undefined;
     if (settingChanges.length > 0 || filesChanged) {
-      const reload = await withSpinner('reloading the configuration', reloadAndWait(client, options.target));
-      view.ok(`configuration reloaded (seen by a new backend after ${reload.waitedMs} ms)`);
+      tlsReload = await withSpinner('reloading the configuration', reloadAndWait(client, options.target, { confirmWithNewSession: false }));
+      view.ok(`configuration reloaded (seen by the server after ${tlsReload.waitedMs} ms)`);
       const errors = (await client.query(`SELECT sourcefile, sourceline, name, error FROM pg_file_settings WHERE error IS NOT NULL`)).rows;
       if (errors.length > 0) throw new VerificationFailed(`the server reports configuration errors after the change: ${errors.map((e) => `${e.sourcefile}:${e.sourceline} ${e.name ?? ''} ${e.error}`).join('; ')}`);
     }
     const verifyName = pickVerifyName(decision.certificatePem, connectHost, hosts);
-    const tls = await verifyTls(options.target, { host: connectHost, port: pre.port, verifyName, caPem: decision.trustPem, expectedCertificatePem: decision.certificatePem });
+    const tls = await afterReload(tlsReload, options.target, () =>
+      verifyTls(options.target, { host: connectHost, port: pre.port, verifyName, caPem: decision.trustPem, expectedCertificatePem: decision.certificatePem, loadedAfter: tlsReload?.loadedBefore }),
+    );
     report.verification.tls = tls;
     if (!tls.ok) throw new VerificationFailed(`TLS does not work after turning it on: ${tls.reason}${await serverLogHint(client, pre.dataDirectory)}`);
     view.ok(`verify-full handshake with ${tls.address} as "${tls.verifiedName}": ${tls.protocol}, ${tls.cipher}; serving the installed certificate (SHA-256 ${fingerprintOf(decision.certificatePem).slice(0, 16)}…)`);
@@ -260,10 +263,10 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
       const rejected = serverView.filter(isRejectedRule);
       if (rejected.length > 0) throw new VerificationFailed(`the server rejects the rewritten pg_hba.conf: ${rejected.map((r) => `${r.fileName ?? pre.hbaFile}:${r.lineNumber}: ${r.error}`).join('; ')}`);
       view.ok(`the server's own parse (pg_hba_file_rules) accepts it: ${serverView.filter((r) => r.type === 'hostssl').length} hostssl rule(s)`);
-      const reload = await withSpinner('reloading pg_hba.conf', reloadAndWait(client, options.target));
-      view.ok(`reloaded (seen by a new backend after ${reload.waitedMs} ms)`);
+      const hbaReload = await withSpinner('reloading pg_hba.conf', reloadAndWait(client, options.target, { confirmWithNewSession: false }));
+      view.ok(`reloaded (seen by the server after ${hbaReload.waitedMs} ms)`);
       const rulesAfter = loadHba(pre.hbaFile, pre.facts.major).rules; // as written now, from disk
-      const proof = await proveEnforcement(options.target, {
+      const proof = await afterReload(hbaReload, options.target, () => proveEnforcement(options.target, {
         connectHost,
         port: pre.port,
         rulesAfter,
@@ -271,7 +274,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
         hostAddresses: host.interfaceAddresses,
         regularExpressions: pre.facts.major >= 16,
         memberOf: pre.adminMemberOf,
-      });
+      }));
       report.verification.enforcement = proof;
       if (!proof.ok) {
         const attempt = proof.attempts[0];
@@ -292,6 +295,8 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     step('sessions').status = report.sessions.withoutTls.length === 0 ? 'already-done' : report.sessions.terminated.length > 0 ? 'done' : 'skipped';
 
     journal?.setStatus('applied');
+    // Probe sessions still closing must not be counted as live sessions.
+    await settleClosing();
     const now = new Date();
     const status = buildStatusReport(await collectStatusEvidenceWith(client, options.target, now), { now, expiryWarnDays: 30 });
     report.compliance = { result: status.compliance, findings: status.findings };
@@ -328,8 +333,23 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     throw final;
   } finally {
     process.off('SIGINT', onSigint);
-    await client.end().catch(() => undefined);
+    // The run lock goes first and explicitly: the session then closes without holding the exit up.
+    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+    closeAtExit(client);
   }
+}
+
+/**
+ * A check whose new sessions also prove the reload before it (reloadAndWait
+ * watched only our own session). A failure is believed only after a new
+ * session has confirmed that the server runs the reloaded configuration and
+ * the check has run again: never undo because a reload was still under way.
+ */
+async function afterReload<T extends { ok: boolean }>(reload: Reload | undefined, target: ConnectionTarget, check: () => Promise<T>): Promise<T> {
+  const result = await check();
+  if (result.ok || !reload) return result;
+  await confirmReload(target, reload.loadedBefore);
+  return check();
 }
 
 function pickVerifyName(certificatePem: string, connectHost: string, hosts: string[]): string {

@@ -9,13 +9,29 @@ import { socketFrom } from './boundSocket.js';
 import { createRequire } from 'node:module';
 import type * as PgModule from 'pg';
 
-// pg is CommonJS; require() skips its ESM wrapper (~12 ms of every command that connects).
-const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
+const pg = loadPg();
 import { explainConnectionError } from './connectionErrors.js';
 import { isSocketHost, type ConnectionTarget } from './connectionTarget.js';
 import { lookupPasswordFile } from './pgpass.js';
 
 export type Client = PgModule.Client;
+
+/**
+ * pg is CommonJS; require() skips its ESM wrapper (~12 ms of every command
+ * that connects). While it loads, `navigator` is defined as in Node 21+: pg
+ * asks whether it runs on Cloudflare Workers, and without `navigator` it
+ * constructs a fetch Response to find out, which loads undici (~30 ms on Node
+ * 20, measured in bench/startup). Removed again right after.
+ */
+function loadPg(): typeof PgModule {
+  const hadNavigator = 'navigator' in globalThis;
+  if (!hadNavigator) Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, configurable: true });
+  try {
+    return createRequire(import.meta.url)('pg') as typeof PgModule;
+  } finally {
+    if (!hadNavigator) delete (globalThis as { navigator?: unknown }).navigator;
+  }
+}
 
 type TlsAttempt = false | ConnectionOptions;
 
@@ -72,6 +88,36 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
     }
   }
   throw explainConnectionError(lastError, target);
+}
+
+/**
+ * A server takes ~15 ms to close a session after the client says goodbye
+ * (the backend exits first). Probe sessions need not wait for that: they are
+ * ended here in the background, and settleClosing() waits for all of them
+ * where it matters (before counting the server's sessions, before exiting).
+ */
+const closing = new Set<Promise<void>>();
+
+export function closeInBackground(client: Client): void {
+  const done: Promise<void> = client
+    .end()
+    .catch(() => undefined)
+    .finally(() => closing.delete(done));
+  closing.add(done);
+}
+
+export async function settleClosing(): Promise<void> {
+  while (closing.size > 0) await Promise.all([...closing]);
+}
+
+/**
+ * Ends the admin session at the very end of a run without waiting for the
+ * backend to exit: the caller has released what it held (the run lock), and
+ * the socket no longer keeps the process alive.
+ */
+export function closeAtExit(client: Client): void {
+  closeInBackground(client);
+  (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
 }
 
 export async function withClient<T>(target: ConnectionTarget, work: (client: Client) => Promise<T>): Promise<T> {

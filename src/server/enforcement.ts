@@ -9,7 +9,7 @@ import { isIPv4 } from 'node:net';
 import { evaluateHba, ruleCoversAddress } from '../hba/evaluate.js';
 import type { HbaRule } from '../hba/model.js';
 import { messageOf } from '../errors.js';
-import { openClient } from './connect.js';
+import { closeInBackground, openClient } from './connect.js';
 import type { ConnectionTarget } from './connectionTarget.js';
 
 export interface EnforcementAttempt {
@@ -88,7 +88,7 @@ async function attemptPair(admin: ConnectionTarget, where: { host: string; port:
   const outcome = async (sslmode: 'disable' | 'require') => {
     try {
       const client = await openClient({ ...base, sslmode });
-      await client.end().catch(() => undefined);
+      closeInBackground(client);
       return { connected: true, message: 'connected' };
     } catch (error) {
       // The server's own words, not our explanation around them.
@@ -96,8 +96,8 @@ async function attemptPair(admin: ConnectionTarget, where: { host: string; port:
       return { connected: false, message: messageOf(cause ?? error) };
     }
   };
-  const plain = await outcome('disable');
-  const tls = await outcome('require');
+  // Independent connections (each from its own port of the source address): tried at once.
+  const [plain, tls] = await Promise.all([outcome('disable'), outcome('require')]);
   // Past pg_hba.conf means connected, or stopped later by authentication (a password we do not have).
   const pastHba = tls.connected || /password authentication failed|asks for a password|authentication failed for user/i.test(tls.message);
   return {

@@ -29,7 +29,9 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
   const port = Number(facts.settings.port?.value ?? target.port);
 
   const probeHost = isSocketHost(target.host) ? probeAddressFor(listen) : target.host;
-  const tls = await probeServedTls(probeHost, port, now);
+  // The handshake runs on its own socket while the queries below use the session.
+  const tlsProbe = probeServedTls(probeHost, port, now);
+  tlsProbe.catch(() => undefined); // awaited below; a failure in between must not leave it unhandled
 
   const dataDirectory = facts.settings.data_directory?.value;
   const locality = checkLocality(dataDirectory, port, facts.postmasterStartEpoch);
@@ -47,6 +49,7 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
   if (sessions && !facts.canReadAllStats) {
     limitations.push({ what: 'sessions of other roles', reason: `their client addresses are hidden from role "${facts.currentUser}" (needs superuser or pg_read_all_stats)` });
   }
+  const tls = await tlsProbe;
 
   return {
     checkedAt: now.toISOString(),

@@ -1,0 +1,17 @@
+/**
+ * Everything the CLI (src/cli.cts) loads after parsing its arguments, in one
+ * module: scripts/bundle.mjs makes it a single file, which loads faster than
+ * the ~70 modules behind it one by one, and keeps one copy of shared code
+ * (error classes) for whichever command runs.
+ */
+export { certInspectCommand } from './certInspect.js';
+export { clientCertCommand } from './clientCert.js';
+export { demoCommand } from './demo.js';
+export { enableCommand } from './enable.js';
+export { hbaCheckCommand, hbaExplainCommand, hbaRewriteCommand } from './hba.js';
+export { rollbackCommand } from './rollback.js';
+export { statusCommand } from './status.js';
+export { resolveConnectionTarget } from '../server/connectionTarget.js';
+export { withClient } from '../server/connect.js';
+export { readHbaContext } from '../server/hbaContext.js';
+export { reportError } from '../ui/reportError.js';
