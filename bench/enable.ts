@@ -2,7 +2,8 @@
  * `pgssl enable --yes` end to end on a fresh local cluster, beside a shell
  * script doing the manual procedure (openssl one-liner, ALTER SYSTEM, sed on
  * pg_hba.conf, two reloads, one psql check), each on its own fresh cluster,
- * interleaved. Prints both medians, the ratio, and pgssl's peak memory.
+ * interleaved (11 rounds: RSA key generation time varies a lot, on both sides).
+ * Prints both medians, the ratio, and pgssl's peak memory.
  * Aim (issue 5): ≤ 1.5x the script.
  */
 import { spawnSync } from 'node:child_process';
@@ -27,7 +28,7 @@ function manualScript(c: ThrowawayCluster): string {
   ].join(' && ');
 }
 
-export async function benchEnable(repoRoot: string, rounds = 7): Promise<void> {
+export async function benchEnable(repoRoot: string, rounds = 11): Promise<void> {
   const samples = { script: [] as number[], pgssl: [] as number[] };
   const memory: number[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -49,6 +50,7 @@ export async function benchEnable(repoRoot: string, rounds = 7): Promise<void> {
       }
     }
   }
+  if (process.env.BENCH_SAMPLES) for (const [name, values] of Object.entries(samples)) console.log(`  ${name}: ${[...values].sort((a, b) => a - b).map((v) => v.toFixed(0)).join(' ')}`);
   const baseline = median(samples.script);
   printTable(`enable on a fresh cluster, median of ${rounds} interleaved runs (ratio to the manual script; aim ≤ 1.50x)`, [
     { name: 'manual script (openssl, ALTER SYSTEM, sed, 2 reloads, psql)', median: baseline, ratio: 1 },

@@ -9,6 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { caFilesIn, issueSelfSigned, issueWithCa, issueWithStateCa, readCa, type ServerIssue } from '../certs/authority.js';
+import { prepareCertificateBuilder } from '../certs/build.js';
 import { prepareExistingFiles } from '../certs/existing.js';
 import { covers, inspectCertificateFiles, type CertProblem } from '../certs/inspect.js';
 import type { TlsFileContents } from '../certs/install.js';
@@ -83,6 +84,8 @@ export async function decideCertificate(input: CertificateInput): Promise<Certif
   if (input.planOnly) {
     return { action: 'issue', trustPem: '', certificatePem: '', names: input.names, notAfter, description, warnings: [], caFile: input.source.kind === 'new-ca' ? caFilesIn(input.stateDir).certPath : undefined };
   }
+  // The keys may still be generating on other threads: load the builder meanwhile.
+  prepareCertificateBuilder();
   const issued =
     input.source.kind === 'self-signed'
       ? await issueSelfSigned(request)

@@ -17,7 +17,7 @@ import { describeRule } from '../hba/describe.js';
 import { unifiedDiff } from '../hba/diff.js';
 import { loadHba } from '../hba/load.js';
 import { planRewrite, ruleId, type RewriteOptions } from '../hba/rewrite.js';
-import { closeAtExit, openClient, settleClosing, type Client } from '../server/connect.js';
+import { closeAtExit, openClient, settleClosing, type Client, type ObservedTls } from '../server/connect.js';
 import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
 import { proveEnforcement } from '../server/enforcement.js';
 import { isRejectedRule, readServerHbaRules } from '../server/hbaFileRules.js';
@@ -98,6 +98,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
   const client = await openClient(options.target);
   client.on('error', () => undefined);
   let journal: Journal | undefined;
+  let lastTls: { host: string; port: number; tls: ObservedTls } | undefined;
   try {
     announce('preflight');
     const pre = await preflight(client, { lock: !options.dryRun });
@@ -110,8 +111,10 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     // ---- Step 2: certificates (decided; keys generated only when needed)
     announce('certificates');
     const connectHost = isSocketHost(options.target.host) ? probeAddressFor(pre.listen)! : options.target.host;
-    const [host, currentProbe] = await Promise.all([hostNames, probeTls({ host: connectHost, port: pre.port })]);
-    const served = currentProbe.accepted && currentProbe.chainDer[0] ? createHash('sha256').update(currentProbe.chainDer[0]).digest('hex') : undefined;
+    // What the server serves now decides whether the installed certificate can be kept; with ssl = off it serves nothing.
+    const tlsOff = pre.facts.settings.ssl?.value === 'off';
+    const [host, currentProbe] = await Promise.all([hostNames, tlsOff ? undefined : probeTls({ host: connectHost, port: pre.port })]);
+    const served = currentProbe?.accepted && currentProbe.chainDer[0] ? createHash('sha256').update(currentProbe.chainDer[0]).digest('hex') : undefined;
     const source = options.source ?? (await askSource(prompter));
     const sanExtra = options.san ?? (prompter.interactive ? await askSans(prompter, defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined })) : []);
     const names = defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined, extra: sanExtra });
@@ -233,7 +236,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
       if (errors.length > 0) throw new VerificationFailed(`the server reports configuration errors after the change: ${errors.map((e) => `${e.sourcefile}:${e.sourceline} ${e.name ?? ''} ${e.error}`).join('; ')}`);
     }
     const verifyName = pickVerifyName(decision.certificatePem, connectHost, hosts);
-    const tls = await afterReload(tlsReload, options.target, () =>
+    const tls = await afterReload(tlsReload, options.target, (result) => result.ok, () =>
       verifyTls(options.target, { host: connectHost, port: pre.port, verifyName, caPem: decision.trustPem, expectedCertificatePem: decision.certificatePem, loadedAfter: tlsReload?.loadedBefore }),
     );
     report.verification.tls = tls;
@@ -266,7 +269,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
       const hbaReload = await withSpinner('reloading pg_hba.conf', reloadAndWait(client, options.target, { confirmWithNewSession: false }));
       view.ok(`reloaded (seen by the server after ${hbaReload.waitedMs} ms)`);
       const rulesAfter = loadHba(pre.hbaFile, pre.facts.major).rules; // as written now, from disk
-      const proof = await afterReload(hbaReload, options.target, () => proveEnforcement(options.target, {
+      const enforcement = await afterReload(hbaReload, options.target, (result) => result.proof.ok, () => proveEnforcement(options.target, {
         connectHost,
         port: pre.port,
         rulesAfter,
@@ -275,7 +278,10 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
         regularExpressions: pre.facts.major >= 16,
         memberOf: pre.adminMemberOf,
       }));
+      const proof = enforcement.proof;
       report.verification.enforcement = proof;
+      // The TLS attempt came after the last reload: the final status takes its handshake as evidence.
+      if (enforcement.observedTls) lastTls = { host: connectHost, port: pre.port, tls: enforcement.observedTls };
       if (!proof.ok) {
         const attempt = proof.attempts[0];
         throw new VerificationFailed(`pg_hba.conf is not enforced as planned: from ${attempt.source}, plain → ${attempt.plainMessage}; TLS → ${attempt.tlsMessage}`);
@@ -298,7 +304,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     // Probe sessions still closing must not be counted as live sessions.
     await settleClosing();
     const now = new Date();
-    const status = buildStatusReport(await collectStatusEvidenceWith(client, options.target, now), { now, expiryWarnDays: 30 });
+    const status = buildStatusReport(await collectStatusEvidenceWith(client, options.target, now, { observedTls: lastTls }), { now, expiryWarnDays: 30 });
     report.compliance = { result: status.compliance, findings: status.findings };
     report.exitCode = status.compliance === 'not-compliant' ? ExitCode.checkFailed : ExitCode.ok;
     step('report').status = 'done';
@@ -345,9 +351,9 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
  * session has confirmed that the server runs the reloaded configuration and
  * the check has run again: never undo because a reload was still under way.
  */
-async function afterReload<T extends { ok: boolean }>(reload: Reload | undefined, target: ConnectionTarget, check: () => Promise<T>): Promise<T> {
+async function afterReload<T>(reload: Reload | undefined, target: ConnectionTarget, ok: (result: T) => boolean, check: () => Promise<T>): Promise<T> {
   const result = await check();
-  if (result.ok || !reload) return result;
+  if (ok(result) || !reload) return result;
   await confirmReload(target, reload.loadedBefore);
   return check();
 }

@@ -4,7 +4,7 @@
  * refuses us. Changes nothing.
  */
 import { readFileSync } from 'node:fs';
-import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { socketFrom } from './boundSocket.js';
 import { createRequire } from 'node:module';
 import type * as PgModule from 'pg';
@@ -118,6 +118,34 @@ export async function settleClosing(): Promise<void> {
 export function closeAtExit(client: Client): void {
   closeInBackground(client);
   (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+}
+
+/** The TLS socket under a pg client (pg swaps its stream for one after SSLRequest); undefined if plain, or if pg changes that. */
+export function tlsSocketOf(client: Client): TLSSocket | undefined {
+  const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  return stream instanceof TLSSocket ? stream : undefined;
+}
+
+/** What a TLS session's handshake showed: the same facts as a bare probe (tlsProbe.ts), from a real session. */
+export interface ObservedTls {
+  protocol: string;
+  cipher: string;
+  cipherBits: number | undefined;
+  /** DER of the served chain, leaf first. */
+  chainDer: Buffer[];
+}
+
+export function observedTlsOf(client: Client): ObservedTls | undefined {
+  const socket = tlsSocketOf(client);
+  if (!socket) return undefined;
+  const cipher = socket.getCipher();
+  const chainDer: Buffer[] = [];
+  let current: (PeerCertificate & { issuerCertificate?: PeerCertificate }) | undefined = socket.getPeerCertificate(true);
+  while (current?.raw && !chainDer.some((der) => der.equals(current!.raw))) {
+    chainDer.push(current.raw);
+    current = current.issuerCertificate as typeof current;
+  }
+  return { protocol: socket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name, cipherBits: (cipher as { bits?: number }).bits, chainDer };
 }
 
 export async function withClient<T>(target: ConnectionTarget, work: (client: Client) => Promise<T>): Promise<T> {

@@ -9,7 +9,7 @@ import { isIPv4 } from 'node:net';
 import { evaluateHba, ruleCoversAddress } from '../hba/evaluate.js';
 import type { HbaRule } from '../hba/model.js';
 import { messageOf } from '../errors.js';
-import { closeInBackground, openClient } from './connect.js';
+import { closeInBackground, observedTlsOf, openClient, type ObservedTls } from './connect.js';
 import type { ConnectionTarget } from './connectionTarget.js';
 
 export interface EnforcementAttempt {
@@ -29,6 +29,12 @@ export interface EnforcementProof {
   skipped?: string;
 }
 
+/** The proof, and what the TLS attempt's handshake showed (evidence for the final status; not part of the report). */
+export interface EnforcementResult {
+  proof: EnforcementProof;
+  observedTls?: ObservedTls;
+}
+
 const loopbackSources = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.9', '127.1.2.3'];
 
 export async function proveEnforcement(admin: ConnectionTarget, input: {
@@ -39,7 +45,7 @@ export async function proveEnforcement(admin: ConnectionTarget, input: {
   hostAddresses: string[];
   regularExpressions: boolean;
   memberOf: string[];
-}): Promise<EnforcementProof> {
+}): Promise<EnforcementResult> {
   const sources = [...loopbackSources, ...input.hostAddresses.filter((a) => isIPv4(a))];
   const candidates = input.converted.filter((rule) => !rule.databases.some((t) => !t.quoted && t.value === 'replication'));
   for (const rule of candidates) {
@@ -51,14 +57,16 @@ export async function proveEnforcement(admin: ConnectionTarget, input: {
       const plain = evaluateHba(input.rulesAfter, { local: false, ssl: false, database, user, address: source, memberOf: input.memberOf }, input);
       const tls = evaluateHba(input.rulesAfter, { local: false, ssl: true, database, user, address: source, memberOf: input.memberOf }, input);
       if (plain.verdict !== 'reject' || tls.rule?.line !== rule.line || tls.rule.file !== rule.file) continue;
-      const attempt = await attemptPair(admin, { host: input.connectHost, port: input.port, source, user, database });
-      return { ok: attempt.plainRefused && attempt.tlsAccepted, attempts: [{ rule: `${rule.file}:${rule.line}`, ...attempt }] };
+      const { observedTls, ...attempt } = await attemptPair(admin, { host: input.connectHost, port: input.port, source, user, database });
+      return { proof: { ok: attempt.plainRefused && attempt.tlsAccepted, attempts: [{ rule: `${rule.file}:${rule.line}`, ...attempt }] }, observedTls };
     }
   }
   return {
-    ok: true,
-    attempts: [],
-    skipped: 'no converted rule covers an address this host can connect from (127.0.0.2… or its own addresses); the server\'s own parse (pg_hba_file_rules) shows the hostssl rules in force',
+    proof: {
+      ok: true,
+      attempts: [],
+      skipped: 'no converted rule covers an address this host can connect from (127.0.0.2… or its own addresses); the server\'s own parse (pg_hba_file_rules) shows the hostssl rules in force',
+    },
   };
 }
 
@@ -85,11 +93,12 @@ function pickDatabase(tokens: { value: string; quoted: boolean }[], user: string
 
 async function attemptPair(admin: ConnectionTarget, where: { host: string; port: number; source: string; user: string; database: string }) {
   const base = { ...admin, host: where.host, port: where.port, user: where.user, database: where.database, localAddress: where.source, promptPassword: 'never' as const, socketDirsTried: undefined };
-  const outcome = async (sslmode: 'disable' | 'require') => {
+  const outcome = async (sslmode: 'disable' | 'require'): Promise<{ connected: boolean; message: string; observedTls?: ObservedTls }> => {
     try {
       const client = await openClient({ ...base, sslmode });
+      const observedTls = observedTlsOf(client);
       closeInBackground(client);
-      return { connected: true, message: 'connected' };
+      return { connected: true, message: 'connected', observedTls };
     } catch (error) {
       // The server's own words, not our explanation around them.
       const cause = (error as { cause?: unknown }).cause;
@@ -108,6 +117,7 @@ async function attemptPair(admin: ConnectionTarget, where: { host: string; port:
     plainRefused: !plain.connected && /no encryption|SSL off/.test(plain.message),
     plainMessage: plain.message,
     tlsAccepted: pastHba && !/no pg_hba\.conf entry|rejects connection/.test(tls.message),
+    observedTls: tls.observedTls,
     tlsMessage: tls.message,
   };
 }

@@ -5,9 +5,8 @@
  * TCP — pg_stat_ssl for that very backend. SHOW ssl proves nothing. Read-only.
  */
 import { X509Certificate, createHash } from 'node:crypto';
-import { TLSSocket } from 'node:tls';
 import { messageOf } from '../errors.js';
-import { closeInBackground, openClient, type Client } from './connect.js';
+import { closeInBackground, observedTlsOf, openClient } from './connect.js';
 import type { ConnectionTarget } from './connectionTarget.js';
 import { reloadSeenBy } from './reload.js';
 import { probeTls } from './tlsProbe.js';
@@ -58,15 +57,13 @@ export async function verifyTls(
       socketDirsTried: undefined,
     });
     try {
-      const socket = tlsSocketOf(client);
-      if (socket) {
+      const observed = observedTlsOf(client);
+      if (observed) {
         // This session doubles as the proof that new sessions run the reloaded configuration.
         if (where.loadedAfter !== undefined && !(await reloadSeenBy(client, where.loadedAfter))) return { ...result, staleConfiguration: true, reason: 'the new session still runs the configuration from before the reload' };
-        const cipher = socket.getCipher();
-        const leaf = socket.getPeerCertificate();
-        result.protocol = socket.getProtocol() ?? 'unknown';
-        result.cipher = cipher.standardName ?? cipher.name;
-        result.servedFingerprint = leaf?.raw ? createHash('sha256').update(leaf.raw).digest('hex') : undefined;
+        result.protocol = observed.protocol;
+        result.cipher = observed.cipher;
+        result.servedFingerprint = observed.chainDer[0] ? createHash('sha256').update(observed.chainDer[0]).digest('hex') : undefined;
         if (result.servedFingerprint !== expectedFingerprint) {
           return { ...result, reason: 'the server still serves another certificate than the one installed (the reload did not load the new files; see the server log)' };
         }
@@ -94,10 +91,4 @@ export async function verifyTls(
   // The handshake is proven; logging in over TCP may need a password we do not have (peer auth on the socket).
   result.pgStatSslSkipped = `could not log in over TCP to read pg_stat_ssl: ${loginError === undefined ? 'the session exposed no TLS socket' : messageOf(loginError)}`;
   return { ...result, ok: true };
-}
-
-/** The TLS socket under a pg client (pg swaps its stream for one after SSLRequest); undefined if pg changes that. */
-function tlsSocketOf(client: Client): TLSSocket | undefined {
-  const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
-  return stream instanceof TLSSocket ? stream : undefined;
 }

@@ -5,14 +5,14 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { summarizeCertificate } from '../certs/x509.js';
-import { withClient, type Client } from '../server/connect.js';
+import { withClient, type Client, type ObservedTls } from '../server/connect.js';
 import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
 import { discoverServerFacts, privilegeReason } from '../server/facts.js';
 import { readServerHbaRules } from '../server/hbaFileRules.js';
 import { readOrNote, type Limitation } from '../server/limitations.js';
 import { checkLocality } from '../server/locality.js';
 import { readTcpSessions } from '../server/sessions.js';
-import { probeTls } from '../server/tlsProbe.js';
+import { probeTls, type TlsProbeResult } from '../server/tlsProbe.js';
 import { inspectServerFiles } from './certFiles.js';
 import type { StatusEvidence, TlsEvidence } from './evidence.js';
 import { probeAddressFor, readListenAddresses } from './listen.js';
@@ -22,7 +22,16 @@ export async function collectStatusEvidence(target: ConnectionTarget, now = new 
 }
 
 /** The same audit on a connection the caller already has (enable's final check). */
-export async function collectStatusEvidenceWith(client: Client, target: ConnectionTarget, now: Date): Promise<StatusEvidence> {
+export interface CollectOptions {
+  /**
+   * A TLS session the caller has just had with the server (enable's
+   * enforcement attempt, after its last reload): its handshake is the TLS
+   * evidence, instead of one more probe. Used only for the same host and port.
+   */
+  observedTls?: { host: string; port: number; tls: ObservedTls };
+}
+
+export async function collectStatusEvidenceWith(client: Client, target: ConnectionTarget, now: Date, options: CollectOptions = {}): Promise<StatusEvidence> {
   const limitations: Limitation[] = [];
   const facts = await discoverServerFacts(client, limitations);
   const listen = readListenAddresses(facts.settings.listen_addresses?.value);
@@ -30,7 +39,11 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
 
   const probeHost = isSocketHost(target.host) ? probeAddressFor(listen) : target.host;
   // The handshake runs on its own socket while the queries below use the session.
-  const tlsProbe = probeServedTls(probeHost, port, now);
+  const observed = options.observedTls;
+  const tlsProbe =
+    observed && probeHost === observed.host && port === observed.port
+      ? Promise.resolve(tlsEvidence(probeHost, port, { accepted: true, ...observed.tls }, now))
+      : probeServedTls(probeHost, port, now);
   tlsProbe.catch(() => undefined); // awaited below; a failure in between must not leave it unhandled
 
   const dataDirectory = facts.settings.data_directory?.value;
@@ -76,7 +89,10 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
 
 async function probeServedTls(host: string | undefined, port: number, now: Date): Promise<TlsEvidence> {
   if (!host) return { probedAt: null, accepted: false, reason: 'the server listens on no TCP address (listen_addresses is empty)' };
-  const result = await probeTls({ host, port, servername: host });
+  return tlsEvidence(host, port, await probeTls({ host, port, servername: host }), now);
+}
+
+function tlsEvidence(host: string, port: number, result: TlsProbeResult, now: Date): TlsEvidence {
   const probedAt = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (!result.accepted) return { probedAt, accepted: false, reason: result.reason };
   return {
