@@ -4,8 +4,9 @@
  * refuses us. Changes nothing.
  */
 import { readFileSync } from 'node:fs';
-import { checkServerIdentity, TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, TLSSocket, type ConnectionOptions } from 'node:tls';
 import { socketFrom } from './boundSocket.js';
+import { peerChain } from './tlsProbe.js';
 import { createRequire } from 'node:module';
 import type * as PgModule from 'pg';
 
@@ -139,13 +140,7 @@ export function observedTlsOf(client: Client): ObservedTls | undefined {
   const socket = tlsSocketOf(client);
   if (!socket) return undefined;
   const cipher = socket.getCipher();
-  const chainDer: Buffer[] = [];
-  let current: (PeerCertificate & { issuerCertificate?: PeerCertificate }) | undefined = socket.getPeerCertificate(true);
-  while (current?.raw && !chainDer.some((der) => der.equals(current!.raw))) {
-    chainDer.push(current.raw);
-    current = current.issuerCertificate as typeof current;
-  }
-  return { protocol: socket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name, cipherBits: (cipher as { bits?: number }).bits, chainDer };
+  return { protocol: socket.getProtocol() ?? 'unknown', cipher: cipher.standardName ?? cipher.name, cipherBits: (cipher as { bits?: number }).bits, chainDer: peerChain(socket.getPeerCertificate(true)) };
 }
 
 export async function withClient<T>(target: ConnectionTarget, work: (client: Client) => Promise<T>): Promise<T> {

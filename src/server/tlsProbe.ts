@@ -125,7 +125,8 @@ function hostMismatch(tls: ReturnType<typeof tlsConnect>, servername: string): s
   return checkServerIdentity(servername, tls.getPeerCertificate())?.message;
 }
 
-function peerChain(leaf: PeerCertificate & { issuerCertificate?: PeerCertificate }): Buffer[] {
+/** DER of the chain a TLS peer sent, leaf first (Node links each certificate to its issuer). */
+export function peerChain(leaf: PeerCertificate & { issuerCertificate?: PeerCertificate }): Buffer[] {
   const chain: Buffer[] = [];
   let current: (PeerCertificate & { issuerCertificate?: PeerCertificate }) | undefined = leaf;
   while (current?.raw && !chain.some((der) => der.equals(current!.raw))) {
