@@ -21,7 +21,7 @@ export function benchHba(): void {
     for (const [rules, rounds] of [
       [1_000, 21],
       [10_000, 11],
-      [100_000, 11],
+      [100_000, 21],
     ] as const) {
       const source = join(dir, `pg_hba-${rules}.conf`);
       writeFileSync(source, generatedHba(rules));
@@ -45,6 +45,7 @@ export function benchHba(): void {
           return Number(process.hrtime.bigint() - start) / 1e6;
         },
       });
+      if (process.env.BENCH_SAMPLES) for (const [name, values] of Object.entries(samples)) console.log(`  ${name}: ${[...values].sort((a, b) => a - b).map((v) => v.toFixed(1)).join(' ')}`);
       const sed = median(samples['cp + sed -i']);
       const ours = median(samples['pgssl parse+rewrite+write']);
       medians[rules] = ours;
