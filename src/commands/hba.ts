@@ -51,7 +51,7 @@ export async function hbaCheckCommand(file: string, options: HbaCommonOptions & 
   const major = parseMajor(options.pgMajor);
   const loaded = loadValidHba(file, major);
   const plan = planRewrite(loaded, { includeLoopback: options.includeLoopback });
-  const compliant = plan.changes.length === 0 && plan.holes.length === 0;
+  const compliant = plan.changeCount === 0 && plan.holes.length === 0;
   if (options.json) {
     process.stdout.write(
       JSON.stringify(
@@ -59,7 +59,7 @@ export async function hbaCheckCommand(file: string, options: HbaCommonOptions & 
           file: resolve(file),
           pgMajor: major,
           files: loaded.files.map((f) => f.path),
-          rules: loaded.rules.length,
+          rules: loaded.ruleCount,
           plainRemote: plan.changes.map((c) => ({ file: c.file, line: c.line, text: c.before })),
           holes: plan.holes.map((r) => ({ file: r.file, line: r.line, type: r.type, text: describeRule(r) })),
           compliant,
@@ -70,7 +70,7 @@ export async function hbaCheckCommand(file: string, options: HbaCommonOptions & 
     );
   } else {
     const s = style(options);
-    const lines = [`${resolve(file)}: ${loaded.rules.length} rules in ${loaded.files.length} file(s), read as PostgreSQL ${major} reads them`];
+    const lines = [`${resolve(file)}: ${loaded.ruleCount} rules in ${loaded.files.length} file(s), read as PostgreSQL ${major} reads them`];
     if (plan.changes.length > 0) {
       lines.push(s.bad(`${plan.changes.length} rule(s) let remote clients in without TLS:`));
       for (const change of plan.changes) lines.push(`  ${describeRule(change.rule)}`);
@@ -108,7 +108,7 @@ export async function hbaRewriteCommand(file: string, options: HbaRewriteCommand
     const others = plan.files.filter((f) => f.path !== main.path);
     if (others.length > 0) process.stderr.write(`pgssl: included files change too (${others.map((f) => f.path).join(', ')}); use --diff to see them or --write to apply.\n`);
   }
-  const summary = plan.changes.length === 0 ? 'nothing to change: no remote host rule left' : `${plan.changes.length} rule(s) ${options.write ? 'changed' : 'to change'} to hostssl`;
+  const summary = plan.changeCount === 0 ? 'nothing to change: no remote host rule left' : `${plan.changeCount} rule(s) ${options.write ? 'changed' : 'to change'} to hostssl`;
   process.stderr.write(`pgssl: ${summary}${backups.length ? `; backups: ${backups.map((b) => b.backup).join(', ')}` : ''}\n`);
   if (plan.holes.length > 0) process.stderr.write(`pgssl: ${plan.holes.length} hostnossl/hostnogssenc hole(s) left as written: ${plan.holes.map((h) => `${h.file}:${h.line}`).join(', ')}\n`);
   return ExitCode.ok;

@@ -104,7 +104,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
     const pre = await preflight(client, { lock: !options.dryRun });
     report.server = { version: pre.facts.versionText.split(' ').slice(0, 2).join(' '), dataDirectory: pre.dataDirectory, hbaFile: pre.hbaFile, port: pre.port, systemIdentifier: pre.systemIdentifier };
     view.detail(`${report.server.version}, data directory ${pre.dataDirectory}, pg_hba.conf ${pre.hbaFile}`);
-    view.detail(`listen_addresses = '${pre.listen.addresses}', port ${pre.port}; ${pre.hba.rules.length} pg_hba.conf rules; ${pre.sessions.length} other TCP session(s)`);
+    view.detail(`listen_addresses = '${pre.listen.addresses}', port ${pre.port}; ${pre.hba.ruleCount} pg_hba.conf rules; ${pre.sessions.length} other TCP session(s)`);
     step('preflight').status = 'done';
     checkpoint();
 

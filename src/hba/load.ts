@@ -38,6 +38,10 @@ export class LoadedHba {
   readonly errors: HbaError[] = [];
   private listed: HbaRule[] | undefined;
 
+  get ruleCount(): number {
+    return this.runs.reduce((sum, run) => sum + run.to - run.from, 0);
+  }
+
   /** Rules in the order the server tries them (one object each, made on first use). */
   get rules(): HbaRule[] {
     if (!this.listed) {

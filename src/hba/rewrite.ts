@@ -93,6 +93,8 @@ class PlannedChange implements RuleChange, ByteEdit {
 
 export interface RewritePlan {
   readonly changes: RuleChange[];
+  /** changes.length, without making the change objects. */
+  readonly changeCount: number;
   readonly kept: { rule: HbaRule; reason: KeepReason }[];
   /** hostnossl/hostnogssenc rules that let a non-loopback client in without TLS: reported, never changed. */
   readonly holes: HbaRule[];
@@ -207,6 +209,10 @@ class ColumnPlan implements RewritePlan {
     private readonly keptRules: RuleList,
     private readonly holeRules: RuleList,
   ) {}
+
+  get changeCount(): number {
+    return this.runEdits.reduce((sum, run) => sum + run.to - run.from, 0);
+  }
 
   get changes(): RuleChange[] {
     if (!this.changeList) {

@@ -104,6 +104,7 @@ describe('the streamed result equals the whole one', () => {
     const afterByLine = new Map(plan.changes.map((c) => [c.line, c.after]));
     const expected = text.split('\n').map((line, i) => afterByLine.get(i + 1) ?? line).join('\n');
     assert.equal(plan.changes.length, 3001);
+    assert.equal(plan.changeCount, 3001);
     assert.equal(streamed.toString(), expected);
     assert.ok(streamed.equals(file.afterBytes));
   });
