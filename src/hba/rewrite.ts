@@ -9,6 +9,7 @@ import type { ConnectionType, HbaRule } from './model.js';
 import type { RuleTable } from './ruleTable.js';
 import { FileEdits, replacementCode, RewrittenFile } from './rewrittenFile.js';
 import { bytesEqual } from './tokenize.js';
+import { doubled } from './typedArrays.js';
 
 export interface RewriteOptions {
   /** Convert loopback-only rules too. */
@@ -47,15 +48,8 @@ export interface RuleChange {
   rule: HbaRule;
 }
 
-/** Replace bytes[start, end) with replacement (ASCII). */
-interface ByteEdit {
-  readonly start: number;
-  readonly end: number;
-  readonly replacement: string;
-}
-
 /** Lines are decoded only when someone reads them: a 100k-rule plan keeps offsets. */
-class PlannedChange implements RuleChange, ByteEdit {
+class PlannedChange implements RuleChange {
   constructor(
     readonly rule: HbaRule,
     readonly start: number,
@@ -172,9 +166,9 @@ class RuleList {
 
   push(table: RuleTable, i: number, value = 0): void {
     if (this.length === this.ruleOf.length) {
-      this.tableOf = grown(this.tableOf);
-      this.ruleOf = grown(this.ruleOf);
-      this.valueOf = grown(this.valueOf);
+      this.tableOf = doubled(this.tableOf);
+      this.ruleOf = doubled(this.ruleOf);
+      this.valueOf = doubled(this.valueOf);
     }
     let t = this.tables.indexOf(table);
     if (t === -1) t = this.tables.push(table) - 1;
@@ -190,11 +184,6 @@ class RuleList {
   }
 }
 
-function grown<T extends Int32Array | Uint16Array>(array: T): T {
-  const bigger = new (array.constructor as { new (length: number): T })(array.length * 2);
-  bigger.set(array);
-  return bigger;
-}
 
 /** The plan keeps offsets and codes; its lists of objects are made when first read. */
 class ColumnPlan implements RewritePlan {
@@ -218,7 +207,7 @@ class ColumnPlan implements RewritePlan {
     if (!this.changeList) {
       const changes: RuleChange[] = [];
       for (const { edits, from, to } of this.runEdits) {
-        for (let k = from; k < to; k++) changes.push(new PlannedChange(edits.table.rule(edits.rules[k]), edits.starts[k], edits.ends[k], edits.replacement(k), edits.table.bytes));
+        for (let k = from; k < to; k++) changes.push(new PlannedChange(edits.table.rule(edits.rules[k]), edits.start(k), edits.ends[k], edits.replacement(k), edits.table.bytes));
       }
       this.changeList = changes;
     }
@@ -265,12 +254,12 @@ function planRun(table: RuleTable, from: number, to: number, options: RewriteOpt
       kept.push(table, i, keywordNotRewritable);
       continue;
     }
-    edits.push(i, edit.start, edit.end, edit.replacement);
+    edits.push(i, edit.end, edit.replacement);
   }
 }
 
 /** keywordEdit's result, reused from rule to rule. */
-const edit = { start: 0, end: 0, replacement: 0 };
+const edit = { end: 0, replacement: 0 };
 
 /** Codes of keyword + n spaces, by keyword: the common case, without building a string. */
 const spacedCodes = new Map<string, number[]>();
@@ -280,8 +269,11 @@ function spacedCode(keyword: string, spaces: number): number {
   return (codes[spaces] ??= replacementCode(keyword + ' '.repeat(spaces)));
 }
 
-/** Sets `into` to the edit that turns rule i's `host` into `hostssl`, padding adjusted; false when it cannot be done in place. */
-function keywordEdit(table: RuleTable, i: number, into: { start: number; end: number; replacement: number }): boolean {
+/**
+ * Sets `into` to the edit that turns rule i's `host` into `hostssl` (from the keyword's start to
+ * `end`), padding adjusted; false when it cannot be done in place.
+ */
+function keywordEdit(table: RuleTable, i: number, into: { end: number; replacement: number }): boolean {
   const bytes = table.bytes;
   const start = table.typeStart[i];
   const end = table.typeEnd(i);
@@ -289,7 +281,6 @@ function keywordEdit(table: RuleTable, i: number, into: { start: number; end: nu
   // A keyword split by a continuation or oddly quoted is left for a human.
   const keyword = bytesEqual(bytes, start, end, 'host') ? 'hostssl' : bytesEqual(bytes, start, end, '"host"') ? '"hostssl"' : undefined;
   if (!keyword) return false;
-  into.start = start;
   let sepEnd = end;
   for (let c = bytes[sepEnd]; c === 32 || c === 9; c = bytes[++sepEnd]);
   into.end = sepEnd;

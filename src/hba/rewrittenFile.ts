@@ -4,6 +4,7 @@
  * writing them is the caller's job (files/atomicWrite.ts).
  */
 import type { RuleTable } from './ruleTable.js';
+import { doubled } from './typedArrays.js';
 
 /** Replacements are few distinct strings ("hostssl" plus some padding): each kept once, edits hold a code. */
 const replacementStrings: string[] = [];
@@ -19,9 +20,11 @@ export function replacementCode(text: string): number {
   return code;
 }
 
-/** One file's edits (replace bytes [start, end) with a replacement), in file order. */
+/**
+ * One file's edits, in file order: replace bytes [start, end) with a
+ * replacement. An edit starts where its rule's keyword does (table.typeStart).
+ */
 export class FileEdits {
-  starts: Int32Array;
   ends: Int32Array;
   /** The rule each edit changes, as an index in the table. */
   rules: Int32Array;
@@ -31,24 +34,25 @@ export class FileEdits {
   /** One edit per rule at most, unless the file is included twice. */
   constructor(readonly table: RuleTable) {
     const capacity = Math.max(1, table.count);
-    this.starts = new Int32Array(capacity);
     this.ends = new Int32Array(capacity);
     this.rules = new Int32Array(capacity);
     this.replacements = new Uint16Array(capacity);
   }
 
-  push(rule: number, start: number, end: number, replacement: number): void {
-    if (this.length === this.starts.length) {
-      this.starts = doubled(this.starts);
+  push(rule: number, end: number, replacement: number): void {
+    if (this.length === this.ends.length) {
       this.ends = doubled(this.ends);
       this.rules = doubled(this.rules);
       this.replacements = doubled(this.replacements);
     }
-    this.starts[this.length] = start;
     this.ends[this.length] = end;
     this.rules[this.length] = rule;
     this.replacements[this.length] = replacement;
     this.length++;
+  }
+
+  start(k: number): number {
+    return this.table.typeStart[this.rules[k]];
   }
 
   replacement(k: number): string {
@@ -56,11 +60,6 @@ export class FileEdits {
   }
 }
 
-function doubled<T extends Int32Array | Uint16Array>(array: T): T {
-  const bigger = new (array.constructor as { new (length: number): T })(array.length * 2);
-  bigger.set(array);
-  return bigger;
-}
 
 const window = 65536;
 
@@ -108,7 +107,7 @@ export class RewrittenFile {
       return;
     }
     const source = this.beforeBytes;
-    const { starts, ends } = this.edits;
+    const { ends } = this.edits;
     // [0, window): the output being filled; [window, 2 * window): a copy of the source around
     // the cursor. copyWithin moves bytes inside one buffer natively and allocates nothing;
     // Buffer#copy from the source would make a view object for each of 200k stretches.
@@ -141,7 +140,7 @@ export class RewrittenFile {
     };
     let cursor = 0;
     for (let k = 0; k < this.edits.length; k++) {
-      const start = starts[k];
+      const start = this.edits.start(k);
       if (start < cursor) continue;
       copy(cursor, start);
       const replacement = this.edits.replacement(k);

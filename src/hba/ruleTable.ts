@@ -7,6 +7,7 @@
  */
 import type { ConnectionType, HbaAddress, HbaField, HbaOption, HbaRule, HbaToken } from './model.js';
 import { allMethods } from './syntax.js';
+import { doubled } from './typedArrays.js';
 import { LogicalLineReader, type LogicalLine } from './tokenize.js';
 
 export const connectionTypeNames: readonly ConnectionType[] = ['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc'];
@@ -69,17 +70,11 @@ export class RuleTable {
   }
 
   private grow(): void {
-    const size = this.line.length * 2;
-    const bigger = <T extends Int32Array | Uint8Array>(old: T, make: new (length: number) => T): T => {
-      const array = new make(size);
-      array.set(old);
-      return array;
-    };
-    this.line = bigger(this.line, Int32Array);
-    this.fileStart = bigger(this.fileStart, Int32Array);
-    this.typeStart = bigger(this.typeStart, Int32Array);
-    this.typeLength = bigger(this.typeLength, Uint8Array);
-    this.packed = bigger(this.packed, Uint8Array);
+    this.line = doubled(this.line);
+    this.fileStart = doubled(this.fileStart);
+    this.typeStart = doubled(this.typeStart);
+    this.typeLength = doubled(this.typeLength);
+    this.packed = doubled(this.packed);
   }
 
   /** Rule i as an object (the same one each time). */

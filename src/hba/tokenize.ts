@@ -15,6 +15,7 @@
  * tokenizeLine() turns one line into token objects when a caller wants them.
  */
 import type { HbaField, HbaToken, PhysicalLine } from './model.js';
+import { doubled } from './typedArrays.js';
 
 export function splitPhysicalLines(text: string): PhysicalLine[] {
   const lines: PhysicalLine[] = [];
@@ -236,12 +237,12 @@ export class TokenBuffer {
 
   push(start: number, end: number, flags: number, newField: boolean): void {
     if (this.count === this.starts.length) {
-      this.starts = grow(this.starts);
-      this.ends = grow(this.ends);
-      this.flags = grow(this.flags);
+      this.starts = doubled(this.starts);
+      this.ends = doubled(this.ends);
+      this.flags = doubled(this.flags);
     }
     if (newField) {
-      if (this.fieldCount + 1 >= this.fieldFirst.length) this.fieldFirst = grow(this.fieldFirst);
+      if (this.fieldCount + 1 >= this.fieldFirst.length) this.fieldFirst = doubled(this.fieldFirst);
       this.fieldFirst[this.fieldCount] = this.count;
       this.fieldCount++;
     }
@@ -253,11 +254,6 @@ export class TokenBuffer {
   }
 }
 
-function grow<T extends Int32Array | Uint8Array>(array: T): T {
-  const bigger = new (array.constructor as { new (length: number): T })(array.length * 2);
-  bigger.set(array);
-  return bigger;
-}
 
 const isBlank = (c: number) => c === 32 || c === 9 || c === 13;
 
