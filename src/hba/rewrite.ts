@@ -100,10 +100,6 @@ export function ruleId(rule: { file: string; line: number }): string {
   return `${rule.file}:${rule.line}`;
 }
 
-export function isLoopbackRule(rule: HbaRule): boolean {
-  return rule.loopbackOnly;
-}
-
 function namesReplication(rule: HbaRule): boolean {
   return rule.databases.some((t) => !t.quoted && t.value === 'replication');
 }
@@ -297,14 +293,13 @@ function keywordEdit(table: RuleTable, i: number, into: { end: number; replaceme
   // Next common case: one tab, and the longer keyword still ends before the same tab stop.
   if (spaces === 1 && bytes[end] === 9) {
     const column = columnOf(bytes, start);
-    if (column >= 0 && tabStop(column + end - start) === tabStop(column + keyword.length)) {
+    if (tabStop(column + end - start) === tabStop(column + keyword.length)) {
       into.replacement = tabbedCode(keyword);
       return true;
     }
   }
   const separator = bytes.toString('latin1', end, sepEnd);
-  const lineStart = bytes.lastIndexOf(10, start - 1) + 1;
-  const prefixColumn = visualColumn(bytes.toString('utf8', lineStart, start));
+  const prefixColumn = columnOf(bytes, start);
   const target = visualColumn(separator, visualColumn(keyword === 'hostssl' ? 'host' : '"host"', prefixColumn));
   const replacedColumn = visualColumn(keyword, prefixColumn);
   let best = separator;
@@ -325,13 +320,14 @@ function keywordEdit(table: RuleTable, i: number, into: { end: number; replaceme
 
 const tabStop = (column: number) => column + 8 - (column % 8);
 
-/** Visual column where the byte at `start` sits on its line, or -1 if the line before it is not plain ASCII. */
+/** Visual column where the byte at `start` sits on its line (tab stops every 8). */
 function columnOf(bytes: Buffer, start: number): number {
   let lineStart = start;
   while (lineStart > 0 && bytes[lineStart - 1] !== 10) lineStart--;
   let column = 0;
   for (let i = lineStart; i < start; i++) {
-    if (bytes[i] >= 0x80) return -1;
+    // Only blanks and commas can come before the keyword; anything else is measured as text.
+    if (bytes[i] >= 0x80) return visualColumn(bytes.toString('utf8', lineStart, start));
     column = bytes[i] === 9 ? tabStop(column) : column + 1;
   }
   return column;

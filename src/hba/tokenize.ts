@@ -262,7 +262,7 @@ const isBlank = (c: number) => c === 32 || c === 9 || c === 13;
  * Stops early at a LF (the end of a physical line), a `#` outside quotes, or a
  * token that is too long; returns where it stopped.
  */
-export function scanTokens(bytes: Buffer, from: number, to: number, buffer: TokenBuffer, maxTokenBytes?: number): number {
+function scanTokens(bytes: Buffer, from: number, to: number, buffer: TokenBuffer, maxTokenBytes?: number): number {
   buffer.reset();
   let pos = from;
   let fieldOpen = false;

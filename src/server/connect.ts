@@ -122,7 +122,7 @@ export function closeAtExit(client: Client): void {
 }
 
 /** The TLS socket under a pg client (pg swaps its stream for one after SSLRequest); undefined if plain, or if pg changes that. */
-export function tlsSocketOf(client: Client): TLSSocket | undefined {
+function tlsSocketOf(client: Client): TLSSocket | undefined {
   const stream = (client as unknown as { connection?: { stream?: unknown } }).connection?.stream;
   return stream instanceof TLSSocket ? stream : undefined;
 }
