@@ -162,13 +162,28 @@ Exit codes: 0 done and compliant, 1 could not run (nothing changed, or undone), 
     )
     .action(async (options, command: Command) => runEnableAction(options, command));
 
-  program
+  const rollback = program
     .command('rollback')
-    .description('undo the last applied pgssl run on this server from its journal, byte for byte');
-  const rollback = program.commands.find((c) => c.name() === 'rollback')!;
+    .description('undo the last applied pgssl run on this server from its journal: settings as settings, files byte for byte')
+    .option('-D, --pgdata <dir>', 'the server is down: undo on this data directory without connecting')
+    .option('--merge', "files or settings changed since pgssl wrote them: undo only pgssl's own lines and settings, keep the later edits")
+    .option('--force', "files or settings changed since pgssl wrote them: restore pgssl's backups over the later edits")
+    .option('-y, --yes', 'accept the default answer to every question')
+    .option('--non-interactive', 'never ask; fail naming the flag when an answer is missing')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sudo -u postgres pgssl rollback                    undo the last run on the local server
+  sudo -u postgres pgssl rollback --merge            keep pg_hba.conf lines added after pgssl, undo only its own
+  sudo -u postgres pgssl rollback -D /var/lib/postgresql/16/main   the server is down
+
+Exit codes: 0 undone (or nothing to undo), 1 could not undo everything, or later edits need a choice (--merge/--force).`,
+    );
   addConnectionOptions(rollback).action(async (options, command: Command) => {
     const { rollbackCommand } = await loadCommands();
-    process.exitCode = await rollbackCommand({ ...connectionFlags(options), json: command.optsWithGlobals().json });
+    const all = command.optsWithGlobals();
+    process.exitCode = await rollbackCommand({ ...connectionFlags(options), json: all.json, color: all.color, yes: options.yes, nonInteractive: options.nonInteractive, merge: options.merge, force: options.force, pgdata: options.pgdata });
   });
 }
 

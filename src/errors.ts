@@ -63,3 +63,15 @@ export function pgErrorFields(error: unknown): PgErrorFields | undefined {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The stable id of an error, for --json documents and scripts. */
+export function errorId(error: unknown): 'BAD_INPUT' | 'OPERATIONAL' | 'VERIFICATION_FAILED' | 'CANCELLED' | 'UNEXPECTED' {
+  if (error instanceof Error && (error.name === 'Cancelled' || error.name === 'Stopped')) return 'CANCELLED';
+  if (error instanceof PgsslError) return error.exitCode === ExitCode.usage ? 'BAD_INPUT' : error.exitCode === ExitCode.checkFailed ? 'VERIFICATION_FAILED' : 'OPERATIONAL';
+  return 'UNEXPECTED';
+}
+
+export function reportedError(error: unknown): { id: ReturnType<typeof errorId>; message: string; fix?: string } {
+  const hint = error instanceof PgsslError ? error.hint : pgErrorFields(error)?.hint;
+  return { id: errorId(error), message: messageOf(error), ...(hint ? { fix: hint } : {}) };
+}

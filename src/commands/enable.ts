@@ -1,10 +1,9 @@
 /** `pgssl enable`: flags (or the wizard's answers) → the enable flow → report and exit code. */
 import type { RsaBits } from '../certs/keys.js';
-import { UsageError } from '../errors.js';
-import { stateDirPath } from '../files/stateDir.js';
+import { ExitCode, PgsslError, UsageError, reportedError } from '../errors.js';
 import type { CertificateSource } from '../flow/certificateStep.js';
-import { runEnable } from '../flow/enable.js';
-import type { EnableReport } from '../flow/report.js';
+import { runEnable } from '../flow/enable/run.js';
+import { emptyReport, type EnableReport } from '../flow/report.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
 import { textView } from '../ui/enableView.js';
 import { interactivePrompter, nonInteractivePrompter } from '../ui/prompter.js';
@@ -74,15 +73,19 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
       terminateNonSsl: flags.terminateNonSsl,
       dryRun: Boolean(flags.dryRun),
       yes: Boolean(flags.yes),
-      stateDir: stateDirPath(),
+      // Unset: the data directory owner's state folder, so root and postgres find the same runs.
+      stateDir: process.env.PGSSL_STATE_DIR || undefined,
       walsenderWaitMs: flags.walsenderWait * 1000,
       prompter: interactive ? interactivePrompter() : nonInteractivePrompter(Boolean(flags.yes)),
       view: textView(out, style),
       prewarmedKeys: flags.prewarmedKeys,
     });
   } catch (error) {
-    const failed = (error as { report?: EnableReport }).report;
-    if (failed && flags.json) process.stdout.write(JSON.stringify(failed, null, 2) + '\n');
+    // --json: one document for every outcome; a failure before the run began still gets one.
+    if (flags.json) {
+      const failed = (error as { report?: EnableReport }).report ?? { ...emptyReport(Boolean(flags.dryRun)), exitCode: error instanceof PgsslError ? error.exitCode : ExitCode.operational, error: reportedError(error) };
+      process.stdout.write(JSON.stringify(failed, null, 2) + '\n');
+    }
     throw error;
   }
   if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');

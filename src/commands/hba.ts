@@ -3,11 +3,12 @@
  * and templates, no server needed (explain can also ask the server for its
  * hba_file and the user's roles). The rewrite is the same code enable applies.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../files/atomicWrite.js';
-import { backupFile } from '../files/backup.js';
+import { mkdirOwned } from '../files/owner.js';
+import { ensureStateDir, stateDirPath } from '../files/stateDir.js';
+import { backupOnlyWriter } from '../flow/changes.js';
+import { writeHbaFiles } from '../flow/hbaFiles.js';
 import { describeErrors, describeRule } from '../hba/describe.js';
 import { unifiedDiff } from '../hba/diff.js';
 import { evaluateHba, type ConnectionAttempt } from '../hba/evaluate.js';
@@ -114,16 +115,14 @@ export async function hbaRewriteCommand(file: string, options: HbaRewriteCommand
   return ExitCode.ok;
 }
 
-function writePlan(plan: RewritePlan) {
-  const backups = [];
-  for (const changed of plan.files) {
-    const stat = statSync(changed.path);
-    if (!readFileSync(changed.path).equals(changed.beforeBytes)) throw new UsageError(`${changed.path} changed while pgssl was reading it; nothing was written. Run the command again.`);
-    const backup = backupFile(changed.path);
-    writeFileAtomic(changed.path, changed, { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid });
-    backups.push(backup);
-  }
-  return backups;
+/** Through the one pg_hba.conf writer; backups go to pgssl's state folder, never beside the configuration. */
+function writePlan(plan: RewritePlan): { original: string; backup: string }[] {
+  const folder = join(stateDirPath(), 'backups', `${new Date().toISOString().replace(/[-:]/g, '')}-hba-rewrite`);
+  const writer = backupOnlyWriter(() => {
+    ensureStateDir();
+    return mkdirOwned(folder, undefined);
+  });
+  return writeHbaFiles(plan.files, writer).flatMap((w) => (w.backup ? [{ original: w.path, backup: w.backup }] : []));
 }
 
 export function rewriteReport(plan: RewritePlan, backups: { original: string; backup: string }[], written: boolean) {

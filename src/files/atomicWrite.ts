@@ -5,7 +5,7 @@
  * folder. A reader sees the old file or the new one, never half of either.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export interface WriteOptions {
@@ -20,8 +20,9 @@ export interface StreamedContent {
 }
 
 /** Writes `data` to `path` atomically. Throws with the path in the message; leaves no temp file behind. */
-export function writeFileAtomic(path: string, data: string | Buffer | StreamedContent, options: WriteOptions): void {
-  const temp = join(dirname(path), `.${basename(path)}.pgssl-${randomBytes(6).toString('hex')}.tmp`);
+export function writeFileAtomic(givenPath: string, data: string | Buffer | StreamedContent, options: WriteOptions): void {
+  const path = writeTarget(givenPath);
+  const temp = join(dirname(path), `.${basename(path)}.pgssl-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode);
@@ -37,7 +38,7 @@ export function writeFileAtomic(path: string, data: string | Buffer | StreamedCo
     try {
       unlinkSync(temp);
     } catch {}
-    throw new Error(`could not write ${path}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`could not write ${path === givenPath ? path : `${givenPath} (a link to ${path})`}: ${(error as Error).message}`, { cause: error });
   }
   syncDirectory(dirname(path));
 }
@@ -68,4 +69,39 @@ export function writeContent(fd: number, data: string | Buffer | StreamedContent
 function writeAll(fd: number, bytes: Buffer, length: number): void {
   let offset = 0;
   while (offset < length) offset += writeSync(fd, bytes, offset, length - offset);
+}
+
+/** The regular file that a write to `path` must replace: the final target of a link, or `path` itself. */
+export function writeTarget(path: string): string {
+  return existsSync(path) ? realpathSync(path) : path;
+}
+
+const tempName = /^\..+\.pgssl-(?:(\d+)-)?[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes temp files that runs killed half-way left in these folders (their
+ * pid is gone; names without a pid are from pgssl before 0.2). Returns what
+ * it removed. Never touches a live run's temp file.
+ */
+export function removeStaleTempFiles(dirs: Iterable<string>, alive: (pid: number) => boolean): string[] {
+  const removed: string[] = [];
+  for (const dir of new Set(dirs)) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const match = tempName.exec(name);
+      if (!match || (match[1] && alive(Number(match[1])))) continue;
+      try {
+        unlinkSync(join(dir, name));
+        removed.push(join(dir, name));
+      } catch {
+        // Not ours to remove (permissions): the next run as the owner will.
+      }
+    }
+  }
+  return removed;
 }

@@ -31,6 +31,11 @@ export interface Preflight {
 
 const minimumMajor = 12;
 
+/** "hostssl record cannot match because SSL is disabled" (hba.c; reported while ssl = off). */
+function isHostsslWithoutSsl(rule: { error: string | null }): boolean {
+  return rule.error !== null && /hostssl record cannot match because SSL is disabled/i.test(rule.error);
+}
+
 export async function preflight(client: Client, options: { lock: boolean }): Promise<Preflight> {
   const limitations: Limitation[] = [];
   const facts = await discoverServerFacts(client, limitations);
@@ -61,7 +66,9 @@ export async function preflight(client: Client, options: { lock: boolean }): Pro
     throw new UsageError(`pgssl cannot read ${hbaFile} the way PostgreSQL ${facts.major} does; nothing was changed:\n${describeErrors(hba.errors)}`);
   }
   const serverRules = await readServerHbaRules(client);
-  const rejected = serverRules.filter(isRejectedRule);
+  // hostssl lines written before TLS is on are refused only until ssl = on, which is what pgssl is about to do.
+  const sslOff = facts.settings.ssl?.value !== 'on';
+  const rejected = serverRules.filter((rule) => isRejectedRule(rule) && !(sslOff && isHostsslWithoutSsl(rule)));
   if (rejected.length > 0) {
     throw new UsageError(
       `the server itself rejects lines of ${hbaFile} (pg_hba_file_rules); fix them first, nothing was changed:\n${rejected.map((r) => `  ${r.fileName ?? hbaFile}:${r.lineNumber}: ${r.error ?? 'rejected without a message (see the server log)'}`).join('\n')}`,

@@ -1,6 +1,6 @@
 /** The wizard's questions that only the enable flow asks; each names the flag that answers it in a script. */
 import type { CertificateSource } from './certificateStep.js';
-import type { EnableOptions } from './enable.js';
+import type { EnableOptions } from './enable/options.js';
 import { Cancelled, type Prompter } from '../ui/prompter.js';
 
 /** On a terminal, Ctrl-C after changes offers the undo (Enter = undo); everything else undoes. */

@@ -4,6 +4,7 @@ import type { LiveSession } from '../server/sessions.js';
 import type { TlsVerification } from '../server/verifyTls.js';
 import type { Finding } from '../status/findings.js';
 import type { SettingChange } from './tlsSettings.js';
+import type { UndoResult } from './undo.js';
 
 export type StepId = 'preflight' | 'certificates' | 'install-files' | 'tls-on' | 'enforce' | 'sessions' | 'report';
 export type StepStatus = 'planned' | 'done' | 'already-done' | 'skipped' | 'failed' | 'undone';
@@ -37,12 +38,23 @@ export interface EnableReport {
   verification: { tls?: TlsVerification; enforcement?: EnforcementProof };
   sessions: { withoutTls: LiveSession[]; terminated: number[]; walsendersBackOnTls: { applicationName: string | null; pid: number }[]; walsendersNotBack: string[] };
   journal?: string;
-  undone?: { restored: string[]; removed: string[]; failures: string[] };
+  undone?: UndoResult;
+  /** Unfinished earlier runs undone before this one (their journals). */
+  recovered?: string[];
   connect?: string;
   nextSteps: string[];
   compliance?: { result: string; findings: Finding[] };
+  /** True when the server was left changed (false after a dry run, a no-op, or a run that was undone). */
+  changed: boolean;
   exitCode: number;
-  error?: string;
+  error?: ReportedError;
+}
+
+/** The error part of every --json document: a stable id, the message, and the fix when there is one. */
+export interface ReportedError {
+  id: 'BAD_INPUT' | 'OPERATIONAL' | 'VERIFICATION_FAILED' | 'CANCELLED' | 'UNEXPECTED';
+  message: string;
+  fix?: string;
 }
 
 export function emptyReport(dryRun: boolean): EnableReport {
@@ -57,6 +69,7 @@ export function emptyReport(dryRun: boolean): EnableReport {
     verification: {},
     sessions: { withoutTls: [], terminated: [], walsendersBackOnTls: [], walsendersNotBack: [] },
     nextSteps: [],
+    changed: false,
     exitCode: 0,
   };
 }

@@ -66,21 +66,24 @@ describe('hba rewrite', () => {
     cpSync(join(fixtureRoot, 'passing'), dir, { recursive: true });
     const main = join(dir, 'include.conf');
     const before = { main: readFileSync(main), apps: readFileSync(join(dir, 'conf.d', '10-apps.conf')) };
-    const r = await runPgssl(['hba', 'rewrite', main, '--write', '--json'], { env });
+    const state = mkdtempSync(join(work, 'state-'));
+    const listing = () => readdirSync(dir, { recursive: true }).map(String).sort();
+    const filesBefore = listing();
+    const r = await runPgssl(['hba', 'rewrite', main, '--write', '--json'], { env: { ...env, PGSSL_STATE_DIR: state } });
     assert.equal(r.code, 0, r.stderr);
     const report = parseJsonOutput(r);
     assert.equal(report.written, true);
     assert.equal(report.changes.length, 4);
     assert.equal(report.backups.length, 4);
     for (const backup of report.backups) {
-      assert.match(backup.backup, /\.pgssl-\d{8}T\d{6}Z(-\d+)?\.bak$/, 'never *.conf: include_dir must not read it');
+      assert.ok(backup.backup.startsWith(join(state, 'backups')), `kept in the state folder, never beside the configuration: ${backup.backup}`);
+      assert.equal(statSync(backup.backup).mode & 0o777, 0o600);
     }
+    assert.deepEqual(listing(), filesBefore, 'no backup or temp file beside the configuration');
     const mainBackup = report.backups.find((b: { original: string }) => b.original === main);
     assert.ok(readFileSync(mainBackup.backup).equals(before.main));
     assert.match(readFileSync(join(dir, 'conf.d', '10-apps.conf'), 'utf8'), /^hostssl appdb/);
-    assert.equal(statSync(main).mode & 0o777, statSync(mainBackup.backup).mode & 0o777);
-    assert.ok(!readdirSync(dir).some((n) => n.endsWith('.tmp')), 'no temp file left');
-    const again = await runPgssl(['hba', 'rewrite', main, '--write', '--json'], { env });
+    const again = await runPgssl(['hba', 'rewrite', main, '--write', '--json'], { env: { ...env, PGSSL_STATE_DIR: state } });
     assert.deepEqual(parseJsonOutput(again).changes, [], 'a second run changes nothing');
     assert.deepEqual(parseJsonOutput(again).backups, []);
     assert.ok(before.apps.length > 0);

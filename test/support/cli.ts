@@ -7,6 +7,8 @@ export const pgsslBin = join(repoRoot, 'bin', 'pgssl');
 
 export interface CliResult {
   code: number | null;
+  /** The signal that ended it (SIGKILL in crash tests), when it did not exit by itself. */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -20,9 +22,9 @@ export function runPgssl(args: string[], options: { env: NodeJS.ProcessEnv; inpu
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
     child.stdin.end(options.input ?? '');
   });

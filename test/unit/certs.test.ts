@@ -8,10 +8,11 @@ import { before, describe, it } from 'node:test';
 import { buildCaCertificate, buildClientCertificate, buildSelfSignedServerCertificate, buildServerCertificate, type Issuer } from '../../src/certs/build.js';
 import { prepareExistingFiles } from '../../src/certs/existing.js';
 import { inspectCertificateFiles } from '../../src/certs/inspect.js';
-import { installTlsFiles, planTlsFiles, settingPath } from '../../src/certs/install.js';
+import { planTlsFiles, settingPath } from '../../src/certs/install.js';
 import { generateRsaKeyPair, type KeyPairPem } from '../../src/certs/keys.js';
 import { defaultServerNames } from '../../src/certs/names.js';
 import { UsageError } from '../../src/errors.js';
+import { backupOnlyWriter } from '../../src/flow/changes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgssl-certs-'));
 const write = (name: string, text: string) => {
@@ -169,7 +170,8 @@ describe('existing files: refused before anything is written', () => {
       assert.throws(
         () => {
           const { contents } = prepareExistingFiles(input);
-          installTlsFiles(planTlsFiles(contents, target, target), undefined);
+          const writer = backupOnlyWriter(() => mkdtempSync(join(tmpdir(), 'pgssl-backups-')));
+          for (const file of planTlsFiles(contents, target, target)) writer.writeFile({ path: file.path, content: file.content, mode: file.mode, why: file.role });
         },
         (error: unknown) => error instanceof UsageError && message.test(error.message) && /nothing was changed/.test(error.message),
         name,
@@ -184,14 +186,19 @@ describe('existing files: refused before anything is written', () => {
     writeFileSync(join(target, 'server.crt'), 'old certificate\n');
     const plan = planTlsFiles({ certificatePem: serverPem, privateKeyPem: serverKeys.privateKeyPem, caCertificatePem: ca.certificatePem }, target, target);
     assert.deepEqual(plan.map((f) => f.settingValue), ['server.crt', 'server.key', 'root.crt'], 'relative to the data directory');
-    const first = installTlsFiles(plan, undefined);
+    const backups = mkdtempSync(join(tmpdir(), 'pgssl-backups-'));
+    const writer = backupOnlyWriter(() => backups);
+    const install = () => plan.map((file) => writer.writeFile({ path: file.path, content: file.content, mode: file.mode, why: file.role }));
+    const first = install();
     assert.equal(statSync(join(target, 'server.key')).mode & 0o777, 0o600);
     assert.equal(statSync(join(target, 'server.crt')).mode & 0o777, 0o644);
     const replaced = first.find((f) => f.path.endsWith('server.crt'))!;
-    assert.equal(readFileSync(replaced.backup!.backup, 'utf8'), 'old certificate\n');
-    assert.deepEqual(first.map((f) => f.created), [false, true, true]);
-    const second = installTlsFiles(plan, undefined);
-    assert.deepEqual(second.map((f) => f.changed), [false, false, false]);
+    assert.equal(readFileSync(replaced.backup!, 'utf8'), 'old certificate\n');
+    assert.ok(replaced.backup!.startsWith(backups), 'the backup is kept away from the configuration');
+    assert.equal(statSync(replaced.backup!).mode & 0o777, 0o600);
+    assert.deepEqual(first.map((f) => f.action), ['replaced', 'created', 'created']);
+    const second = install();
+    assert.deepEqual(second.map((f) => f.action), ['unchanged', 'unchanged', 'unchanged']);
     assert.equal(settingPath('/etc/ssl/db.crt', target), '/etc/ssl/db.crt', 'absolute outside the data directory');
   });
 });

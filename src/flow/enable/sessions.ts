@@ -3,13 +3,28 @@
  * reconnect. List them; end them when asked (never our own backend); wait for
  * terminated walsenders to come back, and check that they came back on TLS.
  */
-import type { Client } from '../server/connect.js';
-import { readTcpSessions, type LiveSession } from '../server/sessions.js';
-import { withSpinner } from '../ui/spinner.js';
-import type { EnableOptions } from './enable.js';
-import type { EnableReport } from './report.js';
+import type { Client } from '../../server/connect.js';
+import { readTcpSessions, type LiveSession } from '../../server/sessions.js';
+import { settleClosing } from '../../server/connect.js';
+import { withSpinner } from '../../ui/spinner.js';
+import type { EnableReport } from '../report.js';
+import type { Step, StepIO } from '../runner.js';
+import type { EnableOptions } from './options.js';
 
-export async function handleLiveSessions(client: Client, options: EnableOptions, report: EnableReport): Promise<void> {
+export function sessionsStep(options: EnableOptions, report: EnableReport): Step {
+  return {
+    id: 'sessions',
+    title: 'Live sessions without TLS',
+    async run(io) {
+      // Probe sessions still closing must not be counted as live sessions.
+      await settleClosing();
+      await handleLiveSessions(io, options, report);
+      return report.sessions.withoutTls.length === 0 ? 'already-done' : report.sessions.terminated.length > 0 ? 'done' : 'skipped';
+    },
+  };
+}
+
+async function handleLiveSessions({ client, changes, checkpoint }: StepIO, options: EnableOptions, report: EnableReport): Promise<void> {
   const { view, prompter } = options;
   const withoutTls = (await readTcpSessions(client)).filter((s) => !s.tls);
   report.sessions.withoutTls = withoutTls;
@@ -38,7 +53,9 @@ export async function handleLiveSessions(client: Client, options: EnableOptions,
   }
   const walsenders = withoutTls.filter((s) => chosen.includes(s.pid) && s.backendType === 'walsender');
   for (const pid of chosen) {
-    await client.query('SELECT pg_terminate_backend($1)', [pid]);
+    checkpoint();
+    const session = withoutTls.find((s) => s.pid === pid)!;
+    await changes.terminate(pid, `${session.backendType} ${session.user ?? '?'}@${session.database ?? 'replication'} from ${session.clientAddr}`);
     report.sessions.terminated.push(pid);
     view.ok(`ended pid ${pid}`);
   }

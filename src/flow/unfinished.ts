@@ -1,0 +1,66 @@
+/**
+ * Before a command changes a server: runs of pgssl that stopped half-way (a
+ * kill -9, a lost machine, an undo that failed) must be dealt with first, or
+ * a new run would stack on top of them and one rollback would no longer be
+ * enough. The DBA is asked (`--yes` says undo); without an answer the command
+ * stops before any change and names `pgssl rollback`.
+ */
+import { OperationalError } from '../errors.js';
+import type { ServerStateDir } from '../files/stateDir.js';
+import type { Client } from '../server/connect.js';
+import type { ConnectionTarget } from '../server/connectionTarget.js';
+import type { EnableView } from '../ui/enableView.js';
+import type { Prompter } from '../ui/prompter.js';
+import { isUnfinished, journalsOf, type Journal, type ServerIdentity } from './journal.js';
+import { reportUndo } from './runner.js';
+import { undoJournal } from './undo.js';
+import { onlineUndoServer } from './undoServers.js';
+
+export interface UnfinishedContext {
+  state: ServerStateDir;
+  server: ServerIdentity;
+  client: Client;
+  target: ConnectionTarget;
+  dataDirectory: string;
+  prompter: Prompter;
+  yes: boolean;
+  dryRun: boolean;
+  view: EnableView;
+  command: string;
+}
+
+export function describeUnfinished(journal: Journal): string {
+  const { command, startedAt, pid, status, entries } = journal.data;
+  const what = status === 'undo-failed' ? 'its undo failed' : status === 'undoing' ? 'it stopped while undoing' : `its process (pid ${pid}) ended before it finished`;
+  return `an earlier pgssl ${command} (started ${startedAt}) stopped half-way: ${what}; ${entries.filter((e) => e.kind !== 'terminated').length} change(s) in ${journal.path}`;
+}
+
+/** Undoes unfinished runs of this server when allowed; returns the journals undone. Throws before any change otherwise. */
+export async function settleUnfinishedRuns(context: UnfinishedContext): Promise<string[]> {
+  const unfinished = journalsOf(context.state.dir, context.server, context.state.owner).filter((j) => isUnfinished(j)).reverse();
+  if (unfinished.length === 0) return [];
+  const described = unfinished.map(describeUnfinished).join('; ');
+  if (context.dryRun) {
+    context.view.warn(`${described}. pgssl ${context.command} (without --dry-run) would undo it first, or run pgssl rollback.`);
+    return [];
+  }
+  if (!context.prompter.interactive && !context.yes) {
+    throw new OperationalError(`${described}. Nothing was changed: undo it first with pgssl rollback, or pass --yes to let pgssl ${context.command} undo it and go on.`);
+  }
+  const go = context.yes || (await context.prompter.confirm({ message: `${described}. Undo it now, then go on?`, flag: '--yes', default: true }));
+  if (!go) throw new OperationalError(`${described}. Nothing was changed; pgssl rollback undoes it.`);
+  const settled: string[] = [];
+  for (const journal of unfinished) {
+    context.view.warn(`undoing ${journal.path} first`);
+    const undone = await undoJournal(journal, onlineUndoServer(context.client, context.target, context.dataDirectory), { resolution: 'stop', finalStatus: 'rolled-back' });
+    reportUndo(undone, context.view);
+    if (undone.stopped) {
+      throw new OperationalError(
+        `${describeUnfinished(journal)}, and some of its files or settings were changed since: ${undone.conflicts.map((c) => c.message).join('; ')}. Nothing was changed. Run pgssl rollback to see the differences and choose (--merge keeps the later edits, --force restores pgssl's backups).`,
+      );
+    }
+    if (undone.failures.length > 0) throw new OperationalError(`could not undo ${journal.path}: ${undone.failures.join('; ')}`);
+    settled.push(journal.path);
+  }
+  return settled;
+}
