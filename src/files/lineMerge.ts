@@ -103,7 +103,9 @@ export function undoOwnEdits(written: string, original: string, current: string)
   for (const [pa, pb] of pairs) {
     if (pa > i || pb > j) {
       if (pa === i) return undefined; // a pure insertion has no anchor line to check: refuse rather than guess
-      replacements.set(i, { end: pa, lines: mine.slice(j, pb) });
+      // Lines replaced one for one (a keyword) are taken back one by one: the DBA may have added lines between them.
+      if (pa - i === pb - j) for (let k = 0; k < pa - i; k++) replacements.set(i + k, { end: i + k + 1, lines: [mine[j + k]] });
+      else replacements.set(i, { end: pa, lines: mine.slice(j, pb) });
     }
     i = pa + 1;
     j = pb + 1;

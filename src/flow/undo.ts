@@ -168,6 +168,11 @@ function planActions(journal: Journal, autoConf: Map<string, string>, resolution
       }
       continue;
     }
+    if (entry.existed && (!entry.backup || !existsSync(entry.backup))) {
+      // Without its backup the previous bytes are gone: say so, and undo the rest.
+      result.failures.push(`${entry.path}: its backup ${entry.backup ?? '(none recorded)'} is gone (no such file), so its previous content cannot be restored; it stays as it is`);
+      continue;
+    }
     const current = existsSync(entry.target) ? readFileSync(entry.target) : undefined;
     const currentSha = current ? createHash('sha256').update(current).digest('hex') : undefined;
     if (currentSha === entry.afterSha) {

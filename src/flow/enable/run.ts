@@ -6,10 +6,10 @@
  * in reverse on failure or signal → the same findings as `pgssl status`.
  */
 import { dirname } from 'node:path';
-import { ExitCode, OperationalError, PgsslError, reportedError } from '../../errors.js';
+import { ExitCode, OperationalError, PgsslError, errorId, reportedError } from '../../errors.js';
 import { removeStaleTempFiles } from '../../files/atomicWrite.js';
 import { dataDirectoryOwner } from '../../files/owner.js';
-import { serverStateDir, type ServerStateDir } from '../../files/stateDir.js';
+import { ensureStateDir, serverStateDir, type ServerStateDir } from '../../files/stateDir.js';
 import { localHostNames } from '../../certs/hostNames.js';
 import { closeAtExit, openClient, settleClosing } from '../../server/connect.js';
 import type { ConnectionTarget } from '../../server/connectionTarget.js';
@@ -56,7 +56,11 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
     view.detail(`${report.server.version}, data directory ${pre.dataDirectory}, pg_hba.conf ${pre.hbaFile}`);
     view.detail(`listen_addresses = '${pre.listen.addresses}', port ${pre.port}; ${pre.hba.ruleCount} pg_hba.conf rules; ${pre.sessions.length} other TCP session(s)`);
     const state = stateFor(options, pre.dataDirectory);
-    if (!options.dryRun) checkStateDirUsable(state);
+    if (!options.dryRun) {
+      checkStateDirUsable(state);
+      // Created here, owned by the data directory's owner when root: the CA and the journals go into it next.
+      ensureStateDir(process.env, state.dir, state.owner);
+    }
     const server = { systemIdentifier: pre.systemIdentifier, dataDirectory: pre.dataDirectory, port: pre.port };
     report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: options.dryRun, view, command: 'enable' });
     // The undo changed settings and files: plan from what the server has now (the run lock is already ours).
@@ -143,7 +147,8 @@ function finalError(error: unknown, report: EnableReport, changed: boolean): unk
           ? new PgsslError(`${error.message}. ${notUndone.length ? `Undone except: ${notUndone.join('; ')}` : 'Every change was undone; the server is as it was.'}`, error.exitCode, { hint: error.hint })
           : error;
   report.exitCode = final instanceof PgsslError ? final.exitCode : ExitCode.operational;
-  report.error = reportedError(final);
+  // The id says what happened (a cancel stays CANCELLED); the message is the final one.
+  report.error = { ...reportedError(final), id: errorId(error) };
   report.changed = changed && !(undone && undone.failures.length === 0 && undone.kept.length === 0);
   (final as { report?: EnableReport }).report = report;
   return final;
