@@ -10,10 +10,11 @@
  * mounts, ACLs and security modules alike.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, lstatSync, openSync, readlinkSync, realpathSync, statSync, statfsSync, unlinkSync, type Stats } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { closeSync, constants, lstatSync, openSync, statSync, statfsSync, unlinkSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { OperationalError } from '../errors.js';
-import { causeAndFix } from './fileErrors.js';
+import { causeAndFix, userNameOf } from './fileErrors.js';
+import { throughLinks } from './linkTarget.js';
 
 export interface PlannedWrite {
   /** A file pgssl will replace (temp file in the same folder + rename) or create; or, with `folder`, a folder it will create and use. */
@@ -104,8 +105,16 @@ export function findWriteProblems(writes: PlannedWrite[]): WriteProblem[] {
       add(kindOfCode[probeError.code ?? ''] ?? 'other', probeError.code, { about: write.folder ? wanted : target, folder: existing, message: probeError.message });
       continue;
     }
-    if (!write.folder && stickyOwnedByOther(target, folderStat)) {
-      add('not-writable', 'EPERM');
+    const stickyOwner = write.folder ? undefined : stickyOwnedByOther(target, folderStat);
+    if (stickyOwner !== undefined) {
+      const owner = userNameOf(stickyOwner) ?? `uid ${stickyOwner}`;
+      problems.push({
+        order,
+        path: write.path,
+        kind: 'not-writable',
+        cause: `${target} belongs to ${owner} and its folder ${existing} has the sticky bit (like /tmp): only the file's owner, the folder's owner or root may replace it`,
+        fix: owner === 'root' ? 'run pgssl as root' : `run pgssl as ${owner} or root`,
+      });
       continue;
     }
 
@@ -130,34 +139,7 @@ export function assertWritable(writes: PlannedWrite[]): void {
 
 export function describeWriteProblems(problems: WriteProblem[]): string {
   const lines = problems.map((p) => `  - ${p.path}: ${p.cause}. Fix: ${p.fix}.`);
-  return `pgssl could not write ${problems.length === 1 ? 'a file' : `${problems.length} files`} it needs, so it changed nothing:\n${lines.join('\n')}`;
-}
-
-/** Where a write really lands: writes go through a symlink to its target (defect 9), atomically in the target's folder. */
-export function throughLinks(path: string): string {
-  let current = resolve(path);
-  for (let hops = 0; hops < 40; hops++) {
-    let stat: Stats;
-    try {
-      stat = lstatSync(current);
-    } catch {
-      // Missing (or unreachable): resolve the folders that exist, keep the name.
-      try {
-        return join(realpathSync(dirname(current)), basename(current));
-      } catch {
-        return current;
-      }
-    }
-    if (!stat.isSymbolicLink()) {
-      try {
-        return realpathSync(current);
-      } catch {
-        return current;
-      }
-    }
-    current = resolve(dirname(current), readlinkSync(current));
-  }
-  return current;
+  return `pgssl cannot write ${problems.length === 1 ? 'a file' : `${problems.length} files`} it needs, so it changed nothing:\n${lines.join('\n')}`;
 }
 
 function nearestExisting(path: string): string {
@@ -226,18 +208,26 @@ function probeFolder(folder: string): NodeJS.ErrnoException | undefined {
   } catch (error) {
     return error as NodeJS.ErrnoException;
   } finally {
-    if (created) unlinkSync(probe);
+    if (created) {
+      try {
+        unlinkSync(probe);
+      } catch (error) {
+        // Not expected (we just created it), but never leave it unsaid.
+        return Object.assign(new Error(`pgssl created ${probe} to test the folder and could not remove it (${(error as Error).message}); remove it by hand`), { code: undefined });
+      }
+    }
   }
 }
 
-/** In a sticky folder (like /tmp) only the owner of a file, of the folder, or root may rename over it. */
-function stickyOwnedByOther(path: string, folder: Stats): boolean {
+/** In a sticky folder (like /tmp) only the owner of a file, of the folder, or root may rename over it: the other owner's uid, if that stops us. */
+function stickyOwnedByOther(path: string, folder: Stats): number | undefined {
   const uid = process.getuid?.();
-  if (uid === undefined || uid === 0 || (folder.mode & 0o1000) === 0 || folder.uid === uid) return false;
+  if (uid === undefined || uid === 0 || (folder.mode & 0o1000) === 0 || folder.uid === uid) return undefined;
   try {
-    return statSync(path).uid !== uid;
+    const owner = statSync(path).uid;
+    return owner === uid ? undefined : owner;
   } catch {
-    return false;
+    return undefined; // a new file
   }
 }
 

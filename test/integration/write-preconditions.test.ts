@@ -14,12 +14,12 @@ import { OperationalError } from '../../src/errors.js';
 import { fileSystemError } from '../../src/files/fileErrors.js';
 import { assertWritable, findWriteProblems, type PlannedWrite } from '../../src/files/preconditions.js';
 import { serverOsUser } from '../../src/cluster/osUser.js';
-import { Mounts, isRoot, treeOf } from '../support/mounts.js';
+import { Mounts, treeOf, whyNoMounts } from '../support/mounts.js';
 
-const notRoot = isRoot() ? false : 'needs root (mount, chattr, switching to the postgres OS user)';
+const cannotRun = whyNoMounts() ?? false;
 const hba = '# TYPE DATABASE USER ADDRESS METHOD\nhost all all 0.0.0.0/0 scram-sha-256\n';
 
-describe('write preconditions on real file systems', { skip: notRoot }, () => {
+describe('write preconditions on real file systems', { skip: cannotRun }, () => {
   it('a writable tmpfs with room: no problem, and nothing left behind (the control case)', () => {
     const mounts = new Mounts();
     try {
@@ -144,7 +144,7 @@ describe('write preconditions on real file systems', { skip: notRoot }, () => {
       assert.match(problems[0].cause, new RegExp(`is a link to ${ro}/pg_hba\\.conf`));
       assert.throws(
         () => assertWritable(writes),
-        (e) => e instanceof OperationalError && /could not write 5 files it needs, so it changed nothing:\n {2}- .*pg_hba\.conf: .*read-only.*\n {2}- .*missing\/server\.crt: the folder .*missing does not exist/.test(e.message),
+        (e) => e instanceof OperationalError && /cannot write 5 files it needs, so it changed nothing:\n {2}- .*pg_hba\.conf: .*read-only.*\n {2}- .*missing\/server\.crt: the folder .*missing does not exist/.test(e.message),
       );
       assert.deepEqual(treeOf(plain), before);
     } finally {
@@ -153,7 +153,7 @@ describe('write preconditions on real file systems', { skip: notRoot }, () => {
     }
   });
 
-  it('as the postgres OS user: a folder of root and a state folder it cannot enter are not writable', (t) => {
+  it('as the postgres OS user: a folder of root, a state folder it cannot enter, a file of root in a sticky folder', (t) => {
     const user = serverOsUser();
     if (!user.switchTo) return t.skip('needs root and a postgres OS user');
     const dir = mkdtempSync(join(tmpdir(), 'pgssl-pre-user-'));
@@ -167,11 +167,17 @@ describe('write preconditions on real file systems', { skip: notRoot }, () => {
       chownSync(ownConf, user.uid, user.gid);
       const privateState = join(dir, 'private');
       mkdirSync(privateState, { mode: 0o700 });
+      const sticky = join(dir, 'sticky');
+      mkdirSync(sticky);
+      chmodSync(sticky, 0o1777);
+      writeFileSync(join(sticky, 'root.crt'), 'a file of root in a folder anyone may write', { mode: 0o666 });
       const before = treeOf(dir);
       const writes: PlannedWrite[] = [
         { path: join(rootsConf, 'pg_hba.conf'), bytes: 100 },
         { path: join(ownConf, 'server.key'), bytes: 100 },
         { path: join(privateState, 'pgssl'), bytes: 0, folder: true },
+        { path: join(sticky, 'root.crt'), bytes: 100 },
+        { path: join(sticky, 'server.crt'), bytes: 100 }, // a new file there: fine
       ];
       const moduleUrl = new URL('../../src/files/preconditions.js', import.meta.url).href;
       const script = `import(${JSON.stringify(moduleUrl)}).then((m) => console.log(JSON.stringify(m.findWriteProblems(${JSON.stringify(writes)}))))`;
@@ -181,7 +187,10 @@ describe('write preconditions on real file systems', { skip: notRoot }, () => {
       assert.deepEqual(problems.map((p) => [p.path, p.kind]), [
         [join(rootsConf, 'pg_hba.conf'), 'not-writable'],
         [join(privateState, 'pgssl'), 'not-writable'],
+        [join(sticky, 'root.crt'), 'not-writable'],
       ]);
+      assert.match(problems[2].cause, /belongs to root and its folder .*sticky has the sticky bit/);
+      assert.equal(problems[2].fix, 'run pgssl as root');
       assert.match(problems[0].cause, new RegExp(`the OS user postgres may not change ${rootsConf}/pg_hba\\.conf`));
       assert.match(problems[0].fix, new RegExp(`run pgssl as root \\(sudo pgssl …\\) or as the owner of ${rootsConf} \\(root`));
       assert.deepEqual(treeOf(dir), before);

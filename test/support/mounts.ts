@@ -13,6 +13,20 @@ export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
+/** Why these tests cannot run here (not root, or mount refused, as in a container without CAP_SYS_ADMIN); undefined if they can. */
+export function whyNoMounts(): string | undefined {
+  if (!isRoot()) return 'needs root (mount, chattr, switching to the postgres OS user)';
+  const mounts = new Mounts();
+  try {
+    mounts.tmpfs('probe', '64k');
+    return undefined;
+  } catch (error) {
+    return `mounting a tmpfs is not permitted here (${(error as Error).message.split('\n')[0]})`;
+  } finally {
+    mounts.cleanup();
+  }
+}
+
 export class Mounts {
   readonly dir = mkdtempSync(join(tmpdir(), 'pgssl-mounts-'));
   private readonly mounted: string[] = [];
@@ -22,7 +36,7 @@ export class Mounts {
   tmpfs(name: string, size: string): string {
     const point = join(this.dir, name);
     mkdirSync(point);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', point]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', point], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.mounted.push(point);
     return point;
   }
