@@ -82,10 +82,19 @@ export function causeAndFix(code: string | undefined, path: string, message = ''
  */
 export function fileSystemError(error: unknown, action: string, path?: string): PgsslError {
   if (error instanceof PgsslError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const where = path ?? (error as NodeJS.ErrnoException | undefined)?.path ?? '(unknown path)';
-  const { cause, fix } = causeAndFix(code, where, stripCodePrefix(messageOf(error)));
+  // Wrappers such as writeFileAtomic's "could not write …" keep the errno on their cause.
+  const errno = withErrnoCode(error);
+  const where = path ?? errno?.path ?? '(unknown path)';
+  const { cause, fix } = causeAndFix(errno?.code, where, stripCodePrefix(messageOf(errno ?? error)));
   return new OperationalError(`could not ${action} ${where}: ${cause}. Fix: ${fix}.`, { cause: error });
+}
+
+/** The error itself or the first cause down its chain that carries an errno code. */
+function withErrnoCode(error: unknown): NodeJS.ErrnoException | undefined {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 10; current = (current as { cause?: unknown }).cause, depth++) {
+    if (typeof (current as NodeJS.ErrnoException).code === 'string') return current as NodeJS.ErrnoException;
+  }
+  return undefined;
 }
 
 /** Runs `work` (sync or async); any file-system error becomes fileSystemError(error, action, path). */

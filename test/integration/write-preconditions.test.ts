@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OperationalError } from '../../src/errors.js';
-import { fileSystemError } from '../../src/files/fileErrors.js';
+import { writeFileAtomic } from '../../src/files/atomicWrite.js';
+import { withFileErrors } from '../../src/files/fileErrors.js';
 import { assertWritable, findWriteProblems, type PlannedWrite } from '../../src/files/preconditions.js';
 import { serverOsUser } from '../../src/cluster/osUser.js';
 import { Mounts, treeOf, whyNoMounts } from '../support/mounts.js';
@@ -50,15 +51,12 @@ describe('write preconditions on real file systems', { skip: cannotRun }, () => 
       assert.match(problems[0].fix, new RegExp(`mount -o remount,rw ${point}\\b.*--cert-dir`));
       assert.deepEqual(treeOf(point), before);
 
-      // The engine's own write on the same mount: an OperationalError naming path, cause and fix.
-      let thrown: unknown;
-      try {
-        writeFileSync(join(point, 'server.crt'), 'x');
-      } catch (error) {
-        thrown = fileSystemError(error, 'write');
-      }
-      assert.ok(thrown instanceof OperationalError);
-      assert.match(thrown.message, new RegExp(`^could not write ${point}/server\\.crt: the file system holding .* is mounted read-only\\. Fix: remount it read-write`));
+      // The engine's own atomic write on the same mount, wrapped: an OperationalError naming path, cause and fix.
+      assert.throws(
+        () => withFileErrors('write', join(point, 'server.crt'), () => writeFileAtomic(join(point, 'server.crt'), 'x', { mode: 0o644 })),
+        (e) => e instanceof OperationalError && new RegExp(`^could not write ${point}/server\\.crt: the file system holding .* is mounted read-only\\. Fix: remount it read-write`).test(e.message),
+      );
+      assert.deepEqual(treeOf(point), before);
     } finally {
       mounts.cleanup();
     }
@@ -75,7 +73,11 @@ describe('write preconditions on real file systems', { skip: cannotRun }, () => 
       assert.deepEqual(problems.map((p) => p.kind), ['no-space', 'no-space']);
       assert.match(problems[0].cause, new RegExp(`^no space left on the device holding ${point}: the 2 files there need \\d+\\.\\d KiB, [\\d.]+ (bytes|KiB) free$`));
       assert.match(problems[0].fix, new RegExp(`^free space there \\(df -h ${point}; df -i for inodes\\) or choose another folder \\(--cert-dir`));
-      assert.deepEqual(treeOf(point), before);
+      assert.throws(
+        () => withFileErrors('write', join(point, 'root.crt'), () => writeFileAtomic(join(point, 'root.crt'), Buffer.alloc(64 * 1024), { mode: 0o644 })),
+        (e) => e instanceof OperationalError && /: no space left on the device holding .*\. Fix: free space there/.test(e.message),
+      );
+      assert.deepEqual(treeOf(point), before, 'the failed atomic write left no temp file');
       // The same writes fit once the filler is gone: the figures, not the mount, decide.
       for (const name of readdirSync(point)) if (name.startsWith('filler-')) rmSync(join(point, name));
       assert.deepEqual(findWriteProblems([{ path: join(point, 'pg_hba.conf'), bytes: 64 * 1024 }, { path: join(point, 'root.crt'), bytes: 2000 }]), []);
@@ -108,6 +110,10 @@ describe('write preconditions on real file systems', { skip: cannotRun }, () => 
       ]);
       assert.match(problems[0].cause, /immutable or append-only \(lsattr/);
       assert.match(problems[0].fix, /chattr -i/);
+      assert.throws(
+        () => withFileErrors('write', join(conf, 'pg_hba.conf'), () => writeFileAtomic(join(conf, 'pg_hba.conf'), 'x', { mode: 0o600 })),
+        (e) => e instanceof OperationalError && /pg_hba\.conf: operation not permitted .* immutable or append-only/.test(e.message),
+      );
       assert.deepEqual(treeOf(capable.point), before);
     } finally {
       mounts.cleanup();

@@ -51,6 +51,11 @@ describe('fileSystemError', () => {
     assert.equal(fileSystemError(usage, 'write', '/x'), usage);
   });
 
+  it('finds the errno code on the cause of a wrapping error (writeFileAtomic wraps its failures)', () => {
+    const wrapped = new Error('could not write /srv/x.crt: EROFS: read-only file system', { cause: nodeError('EROFS', '/srv/.x.crt.pgssl-1.tmp', 'read-only file system') });
+    assert.match(fileSystemError(wrapped, 'write', '/srv/x.crt').message, /^could not write \/srv\/x\.crt: the file system holding \/srv\/x\.crt is mounted read-only\. Fix: remount/);
+  });
+
   it('takes the path from the error when none is given', () => {
     assert.match(fileSystemError(nodeError('EROFS', '/srv/x.crt', 'read-only file system'), 'write').message, /^could not write \/srv\/x\.crt: /);
   });
