@@ -9,6 +9,7 @@ import { textView } from '../ui/enableView.js';
 import { interactivePrompter, nonInteractivePrompter } from '../ui/prompter.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
 import { rewriteOptions, type HbaRewriteFlags } from './rewriteFlags.js';
+import { targetOrLocalServer } from './serverChoice.js';
 
 export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   json?: boolean;
@@ -54,9 +55,12 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
   const interactive = Boolean(process.stdin.isTTY) && !flags.nonInteractive && !flags.json;
   const out = flags.json ? process.stderr : process.stdout;
   const style = makeStyle(colourWanted(flags.color, out as NodeJS.WriteStream));
-  const target = resolveConnectionTarget(flags);
+  const resolved = resolveConnectionTarget(flags);
   const source = certificateSource(flags);
   const minTls = flags.minTls === '1.3' || flags.minTls === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2';
+  const prompter = interactive ? interactivePrompter() : nonInteractivePrompter(Boolean(flags.yes));
+  // No server on the socket named: the wizard offers the local ones it sees; a script fails naming them.
+  const target = await targetOrLocalServer(resolved, { prompter, yes: Boolean(flags.yes) });
   let report: EnableReport;
   try {
     report = await runEnable({
@@ -76,7 +80,7 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
       // Unset: the data directory owner's state folder, so root and postgres find the same runs.
       stateDir: process.env.PGSSL_STATE_DIR || undefined,
       walsenderWaitMs: flags.walsenderWait * 1000,
-      prompter: interactive ? interactivePrompter() : nonInteractivePrompter(Boolean(flags.yes)),
+      prompter,
       view: textView(out, style),
       prewarmedKeys: flags.prewarmedKeys,
     });

@@ -5,7 +5,8 @@
  * folder. A reader sees the old file or the new one, never half of either.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { throughLinks } from './linkTarget.js';
 import { basename, dirname, join } from 'node:path';
 
 export interface WriteOptions {
@@ -73,7 +74,7 @@ function writeAll(fd: number, bytes: Buffer, length: number): void {
 
 /** The regular file that a write to `path` must replace: the final target of a link, or `path` itself. */
 export function writeTarget(path: string): string {
-  return existsSync(path) ? realpathSync(path) : path;
+  return throughLinks(path);
 }
 
 const tempName = /^\..+\.pgssl-(?:(\d+)-)?[0-9a-f]{12}\.tmp$/;

@@ -130,7 +130,7 @@ function writeWithBackup(change: FileWrite, policy: BackupPolicy): WrittenFile {
       writeFileAtomic(backup, previous, { mode: 0o600, ...(where.owner ?? {}) });
       if (change.keepWrittenCopy) writeFileAtomic(writtenCopyPath({ backup })!, change.content, { mode: 0o600, ...(where.owner ?? {}) });
     } catch (error) {
-      throw fileSystemError(error, backup, 'back up');
+      throw fileSystemError(error, 'back up', backup);
     }
   }
   policy.beforeWrite?.({
@@ -149,7 +149,7 @@ function writeWithBackup(change: FileWrite, policy: BackupPolicy): WrittenFile {
   try {
     writeFileAtomic(target, change.content, { mode, ...(process.getuid?.() === 0 && owner ? owner : {}) });
   } catch (error) {
-    throw fileSystemError(error, target, 'write');
+    throw fileSystemError(error, 'write', target);
   }
   return { path: change.path, target, action: stat ? 'replaced' : 'created', backup, mode };
 }

@@ -129,7 +129,7 @@ export async function undoJournal(journal: Journal, server: UndoServer, options:
         try {
           writeFileAtomic(action.entry.target, action.content, { mode: action.entry.mode, ...owner });
         } catch (error) {
-          throw fileSystemError(error, action.entry.target, 'restore');
+          throw fileSystemError(error, 'restore', action.entry.target);
         }
         result.restored.push(action.merged ? `${action.entry.path} (pgssl's lines only; later edits kept)` : action.entry.path);
         reloadNeeded = true;

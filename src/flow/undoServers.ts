@@ -7,13 +7,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/atomicWrite.js';
-import { autoConfReset, autoConfSet, parseAutoConf } from '../server/autoConf.js';
+import { parseAutoConf, resetInAutoConf, setInAutoConf } from '../server/autoConf.js';
+import { lastStart } from '../server/postmasterOpts.js';
 import { readAutoConfValues } from '../server/autoConfValues.js';
 import type { Client } from '../server/connect.js';
 import type { ConnectionTarget } from '../server/connectionTarget.js';
 import { reloadAndWait } from '../server/reload.js';
 import { alterSystemStatement } from '../server/settings.js';
-import { startupSetting } from '../server/startupSettings.js';
+import { startupSettings } from '../server/startupSettings.js';
 import { absoluteSettingPath, type TlsInForce, type UndoServer } from './undo.js';
 
 const tlsFileSettings = ['ssl_cert_file', 'ssl_key_file', 'ssl_ca_file'] as const;
@@ -40,7 +41,7 @@ export function offlineUndoServer(dataDirectory: string, binDir: string | undefi
   const autoConfPath = join(dataDirectory, 'postgresql.auto.conf');
   const read = () => {
     try {
-      return readFileSync(autoConfPath, 'utf8');
+      return readFileSync(autoConfPath);
     } catch {
       return undefined;
     }
@@ -48,11 +49,11 @@ export function offlineUndoServer(dataDirectory: string, binDir: string | undefi
   return {
     async readAutoConf() {
       const text = read();
-      return new Map(text === undefined ? [] : parseAutoConf(text).map((item) => [item.name.toLowerCase(), item.value]));
+      return new Map(text === undefined ? [] : parseAutoConf(text, autoConfPath).map((item) => [item.name.toLowerCase(), item.value]));
     },
     async setAutoConf(name, value) {
-      const text = read() ?? '';
-      const next = value === null ? autoConfReset(text, name) : autoConfSet(text, name, value);
+      const text = read() ?? Buffer.alloc(0);
+      const next = value === null ? resetInAutoConf(text, name, autoConfPath) : setInAutoConf(text, name, value, autoConfPath);
       const stat = statSync(dataDirectory);
       // ALTER SYSTEM writes it as the server's user with mode 0600.
       writeFileAtomic(autoConfPath, next, { mode: 0o600, ...(process.getuid?.() === 0 ? { uid: stat.uid, gid: stat.gid } : {}) });
@@ -61,9 +62,9 @@ export function offlineUndoServer(dataDirectory: string, binDir: string | undefi
       // Nothing runs: the next start reads the files as they are now.
     },
     async tlsInForce(): Promise<TlsInForce> {
-      const values = new Map<string, string>();
-      for (const name of ['ssl', ...tlsFileSettings]) values.set(name, await startupSetting(dataDirectory, name, binDir));
-      return inForceFrom(values, dataDirectory);
+      const started = lastStart(dataDirectory);
+      const values = startupSettings(['ssl', ...tlsFileSettings], { configDir: started.configDir, dataDir: dataDirectory, binDir: binDir ?? started.binDir });
+      return inForceFrom(new Map(Object.entries(values)), dataDirectory);
     },
   };
 }

@@ -1,42 +1,73 @@
 /**
- * What a stopped server would start with: `postgres -C name`, run the way the
- * server was last started (postmaster.opts names the binary and its options,
- * e.g. Debian's config_file in /etc/postgresql), as the data directory's
- * owner (postgres refuses to run as root). Read-only.
+ * What a stopped server would start with: `postgres -C name` reads
+ * postgresql.conf, its includes and postgresql.auto.conf exactly as the
+ * postmaster will, and exits without starting (docs: "postgres", option -C).
+ * The offline rollback uses it to check that the configuration in force can
+ * start. Changes nothing; postgres refuses root, so as root it runs as the
+ * data directory's owner.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OperationalError } from '../errors.js';
+import { fileSystemError } from '../files/fileErrors.js';
 
-/** The command line in postmaster.opts: the binary, then its quoted arguments. */
-export function parsePostmasterOpts(text: string): { binary: string; args: string[] } {
-  const words: string[] = [];
-  const pattern = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  for (let match = pattern.exec(text.trim()); match; match = pattern.exec(text.trim())) words.push(match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : match[2]);
-  return { binary: words[0] ?? 'postgres', args: words.slice(1) };
+export interface StartupSettingsOptions {
+  /** The folder holding postgresql.conf: the data directory, or e.g. /etc/postgresql/15/main on Debian. */
+  configDir: string;
+  /** The data directory, whose owner runs postgres and whose PG_VERSION picks the binaries; defaults to configDir. */
+  dataDir?: string;
+  /** Folder of the postgres binary; default: /usr/lib/postgresql/<PG_VERSION>/bin. */
+  binDir?: string;
 }
 
-export async function startupSetting(dataDirectory: string, name: string, binDir?: string): Promise<string> {
-  let binary = binDir ? join(binDir, 'postgres') : 'postgres';
-  let args = ['-D', dataDirectory];
+/** The value of each setting as `postgres -C` prints it. Throws OperationalError with the server's own message when the configuration cannot be loaded. */
+export function startupSettings(names: string[], options: StartupSettingsOptions): Record<string, string> {
+  const dataDir = options.dataDir ?? options.configDir;
+  const binDir = options.binDir ?? binariesFor(dataDir);
+  const postgres = join(binDir, 'postgres');
+  let owner: { uid: number; gid: number };
   try {
-    const opts = parsePostmasterOpts(readFileSync(join(dataDirectory, 'postmaster.opts'), 'utf8'));
-    if (!binDir) binary = opts.binary;
-    args = opts.args;
-  } catch {
-    // Never started (or the file is gone): the data directory alone.
+    const stat = statSync(dataDir);
+    owner = { uid: stat.uid, gid: stat.gid };
+  } catch (error) {
+    throw fileSystemError(error, 'read the data directory', dataDir);
   }
-  const owner = statSync(dataDirectory);
-  try {
-    return execFileSync(binary, [...args, '-C', name], {
+  const asOwner = process.getuid?.() === 0 ? owner : {};
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z_0-9.]*$/.test(name)) throw new OperationalError(`"${name}" is not a setting name`);
+    const run = spawnSync(postgres, ['-D', options.configDir, '-C', name], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(process.getuid?.() === 0 ? { uid: owner.uid, gid: owner.gid } : {}),
+      // Messages in English, and no PG* variable of ours steering the server.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
       cwd: '/',
-    }).trim();
-  } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-    throw new OperationalError(`could not ask ${binary} what it would start with (${name}): ${stderr || (error as Error).message}`);
+      ...asOwner,
+    });
+    if (run.error) throw fileSystemError(run.error, 'run', postgres);
+    if (run.status !== 0) {
+      const said = run.stderr.trim().replace(/\s*\n\s*/g, ' ');
+      throw new OperationalError(
+        `the server would not start with the configuration in ${options.configDir}: ${postgres} -C ${name} says: ${said || `exit code ${run.status}`}. Fix the file it names, then check again (as the data directory's owner: postgres -D ${options.configDir} -C ${name}).`,
+      );
+    }
+    values[name] = run.stdout.replace(/\n$/, '');
   }
+  return values;
+}
+
+/** Debian's binaries for the data directory's major (PG_VERSION). */
+function binariesFor(dataDir: string): string {
+  let major: string;
+  try {
+    major = readFileSync(join(dataDir, 'PG_VERSION'), 'utf8').trim();
+  } catch (error) {
+    throw fileSystemError(error, 'read the server version from', join(dataDir, 'PG_VERSION'));
+  }
+  const dir = `/usr/lib/postgresql/${major}/bin`;
+  if (!existsSync(join(dir, 'postgres'))) {
+    throw new OperationalError(`the data directory ${dataDir} is for PostgreSQL ${major}, and there is no ${dir}/postgres to read its configuration with. Install the server package for ${major}, or give its binaries' folder.`);
+  }
+  return dir;
 }

@@ -18,6 +18,8 @@ export interface Choice<T> {
   name: string;
   description?: string;
   checked?: boolean;
+  /** Shown but not selectable, with the reason (a stopped server, say). */
+  disabled?: string;
 }
 
 export interface Prompter {

@@ -227,7 +227,7 @@ describe('a run that cannot write refuses before any change', () => {
       const before = await snapshot(cluster);
       const r = await pgssl(['enable', '--yes', '--json']);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`pgssl could not make its changes, so it made none:[\\s\\S]*${cluster.hbaFile.replace(/[.]/g, '\\.')}[\\s\\S]*chattr -i`));
+      assert.match(r.stderr, new RegExp(`pgssl cannot write a file it needs, so it changed nothing:[\\s\\S]*${cluster.hbaFile.replace(/[.]/g, '\\.')}[\\s\\S]*chattr -i`));
       assert.doesNotMatch(r.stderr, /bug in pgssl|unexpected error/);
       const report = parseJsonOutput(r);
       assert.equal(report.changed, false);

@@ -5,23 +5,31 @@
  * run with nothing changed, instead of TLS turned on and a failure half-way.
  */
 import { statSync } from 'node:fs';
-import { writeTarget } from '../../files/atomicWrite.js';
-import { checkWritable, type PlannedWrite } from '../../files/writable.js';
-import type { ServerStateDir } from '../../files/stateDir.js';
+import { join } from 'node:path';
 import { OperationalError } from '../../errors.js';
+import { describeWriteProblems, findWriteProblems, type PlannedWrite } from '../../files/preconditions.js';
+import type { ServerStateDir } from '../../files/stateDir.js';
 import type { Preflight } from '../preflight.js';
 import type { EnablePlan } from './plan.js';
 
 export function checkPlanPreconditions(plan: EnablePlan, pre: Preflight, state: ServerStateDir): void {
   const writes: PlannedWrite[] = [];
   for (const file of plan.files) writes.push({ path: file.path, bytes: Buffer.byteLength(file.content) });
-  for (const file of plan.hba.files) writes.push({ path: writeTarget(file.path), bytes: file.beforeBytes.length });
-  // The journal and a backup of every file replaced.
-  const backups = writes.reduce((sum, w) => sum + sizeOf(w.path), 0) + plan.hba.files.reduce((sum, f) => sum + f.beforeBytes.length, 0);
-  if (writes.length > 0) writes.push({ path: `${state.dir}/runs/${pre.systemIdentifier}/.journal`, bytes: backups + 64 * 1024, createFolders: true });
-  const problems = checkWritable(writes);
+  for (const file of plan.hba.files) writes.push({ path: file.path, bytes: file.beforeBytes.length });
+  if (writes.length > 0) {
+    // The journal, and a backup of every file replaced (pg_hba.conf twice: the merge keeps what pgssl wrote).
+    const backups = [...plan.files.map((f) => sizeOf(f.path)), ...plan.hba.files.map((f) => 2 * f.beforeBytes.length)].reduce((a, b) => a + b, 0);
+    writes.push({ path: join(state.dir, 'runs', pre.systemIdentifier, 'journal.json'), bytes: backups + 64 * 1024, createFolders: true });
+  }
+  const problems = findWriteProblems(writes);
+  if (problems.length > 0) throw new OperationalError(describeWriteProblems(problems));
+}
+
+/** The state folder (CA, journals, backups) must be creatable and writable before the certificate step uses it. */
+export function checkStateDirUsable(state: ServerStateDir): void {
+  const problems = findWriteProblems([{ path: state.dir, bytes: 64 * 1024, folder: true }]);
   if (problems.length > 0) {
-    throw new OperationalError(`pgssl could not make its changes, so it made none:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw new OperationalError(`${describeWriteProblems(problems)}\n(That is pgssl's state folder, for its CA, run journals and backups: set PGSSL_STATE_DIR to a folder you can write, or run as root or the data directory's owner.)`);
   }
 }
 
@@ -30,13 +38,5 @@ function sizeOf(path: string): number {
     return statSync(path).size;
   } catch {
     return 0;
-  }
-}
-
-/** The state folder (CA, journals, backups) must be creatable and writable before the certificate step uses it. */
-export function checkStateDirUsable(state: ServerStateDir): void {
-  const problems = checkWritable([{ path: `${state.dir}/.journal`, bytes: 64 * 1024, createFolders: true }]);
-  if (problems.length > 0) {
-    throw new OperationalError(`pgssl's state folder ${state.dir} (its CA, run journals and backups) cannot be used, so nothing was changed:\n${problems.map((p) => `  - ${p}`).join('\n')}\nSet PGSSL_STATE_DIR to a folder you can write, or run as root or the data directory's owner.`);
   }
 }
