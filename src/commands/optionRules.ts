@@ -9,7 +9,7 @@
  * lifetime may need another range than a server certificate's).
  */
 import { isIP } from 'node:net';
-import { newestMajor, supportedMajors } from '../hba/syntax.js';
+import { supportedMajors } from '../hba/syntax.js';
 
 /** undefined when the value is acceptable, else what is expected (a phrase). */
 export type OptionCheck = (value: string) => string | undefined;
@@ -77,7 +77,7 @@ export const flagRules: Record<string, OptionCheck> = {
   '--walsender-wait': wholeNumber(0, 3600, 'a whole number of seconds'),
   '--expiry-warn-days': wholeNumber(0, 3650, 'a whole number of days'),
   // The majors whose pg_hba.conf syntax pgssl knows.
-  '--pg-major': wholeNumber(supportedMajors[0], newestMajor, 'a PostgreSQL major version'),
+  '--pg-major': oneOf(supportedMajors.map(String)),
   '--port': wholeNumber(1, 65535, 'a port number'),
   '--san': subjectAltName,
   '--addr': ipAddress,
@@ -91,7 +91,7 @@ export const commandRules: Record<string, Record<string, OptionCheck>> = {};
 /** Given values by long flag; a repeatable option gives every occurrence. */
 export type GivenOptions = Record<string, string | string[] | boolean | undefined>;
 
-/** Every problem with the given values, one line each (`--days "abc": expected …`), in the order of `given`. */
+/** Every problem with the given values, one line each (`--days abc: expected …`), in the order of `given`. */
 export function optionProblems(command: string, given: GivenOptions): string[] {
   const rules = { ...flagRules, ...commandRules[command] };
   const problems: string[] = [];
@@ -100,10 +100,15 @@ export function optionProblems(command: string, given: GivenOptions): string[] {
     if (!check || raw === undefined || typeof raw === 'boolean') continue;
     for (const value of Array.isArray(raw) ? raw : [raw]) {
       const expected = check(value);
-      if (expected) problems.push(`${flag} ${JSON.stringify(value)}: ${expected}`);
+      if (expected) problems.push(`${flag} ${shown(value)}: ${expected}`);
     }
   }
   return problems;
+}
+
+/** The value as typed, in quotes only when it would not read as one word (`--san "bad name"`, `--days ""`). */
+function shown(value: string): string {
+  return /^[\w.:*@%/+-]+$/.test(value) ? value : JSON.stringify(value);
 }
 
 /** One message for all of them: the only line, or a count and one indented line each. */

@@ -37,7 +37,7 @@ describe('CLI surface', () => {
     }
     const p = await runPgssl(['status', '-p', 'abc'], { env: cleanEnv() });
     assert.equal(p.code, 2);
-    assert.match(p.stderr, /--port "abc": expected a port number from 1 to 65535/);
+    assert.match(p.stderr, /--port abc: expected a port number from 1 to 65535/);
   });
 });
 
@@ -58,21 +58,21 @@ describe('bad option values: one message with every problem, exit 2, before conn
   });
 
   const cases: [string[], RegExp][] = [
-    [['enable', '--yes', '--days', 'abc'], /^pgssl: error: --days "abc": expected a whole number of days from 1 to 3650$/m],
-    [['enable', '--yes', '--days', '0'], /^pgssl: error: --days "0": expected a whole number of days from 1 to 3650$/m],
-    [['enable', '--yes', '--days', '99999999'], /^pgssl: error: --days "99999999": expected a whole number of days from 1 to 3650$/m],
-    [['enable', '--yes', '--walsender-wait', 'x'], /^pgssl: error: --walsender-wait "x": expected a whole number of seconds from 0 to 3600$/m],
-    [['status', '--expiry-warn-days', 'x'], /^pgssl: error: --expiry-warn-days "x": expected a whole number of days from 0 to 3650$/m],
-    [['cert', 'inspect', hbaFile, '--expiry-warn-days', '-1'], /^pgssl: error: --expiry-warn-days "-1": expected a whole number of days from 0 to 3650$/m],
-    [['enable', '--yes', '--pg-major', '11'], /^pgssl: error: --pg-major "11": expected a PostgreSQL major version from 12 to 18$/m],
-    [['hba', 'check', hbaFile, '--pg-major', '11'], /^pgssl: error: --pg-major "11": expected a PostgreSQL major version from 12 to 18$/m],
+    [['enable', '--yes', '--days', 'abc'], /^pgssl: error: --days abc: expected a whole number of days from 1 to 3650$/m],
+    [['enable', '--yes', '--days', '0'], /^pgssl: error: --days 0: expected a whole number of days from 1 to 3650$/m],
+    [['enable', '--yes', '--days', '99999999'], /^pgssl: error: --days 99999999: expected a whole number of days from 1 to 3650$/m],
+    [['enable', '--yes', '--walsender-wait', 'x'], /^pgssl: error: --walsender-wait x: expected a whole number of seconds from 0 to 3600$/m],
+    [['status', '--expiry-warn-days', 'x'], /^pgssl: error: --expiry-warn-days x: expected a whole number of days from 0 to 3650$/m],
+    [['cert', 'inspect', hbaFile, '--expiry-warn-days', '-1'], /^pgssl: error: --expiry-warn-days -1: expected a whole number of days from 0 to 3650$/m],
+    [['enable', '--yes', '--pg-major', '11'], /^pgssl: error: --pg-major 11: expected one of 12, 13, 14, 15, 16, 17, 18$/m],
+    [['hba', 'check', hbaFile, '--pg-major', '11'], /^pgssl: error: --pg-major 11: expected one of 12, 13, 14, 15, 16, 17, 18$/m],
     [['enable', '--yes', '--san', 'bad name'], /^pgssl: error: --san "bad name": expected a DNS name .* or an IPv4\/IPv6 address$/m],
-    [['enable', '--yes', '--san', '300.1.1.1'], /^pgssl: error: --san "300\.1\.1\.1": expected a DNS name .* or an IPv4\/IPv6 address$/m],
-    [['enable', '--yes', '--san', '-x'], /^pgssl: error: --san "-x": expected a DNS name .* or an IPv4\/IPv6 address$/m],
-    [['enable', '--yes', '--san', 'IP:db1.example.com'], /^pgssl: error: --san "IP:db1\.example\.com": expected an IPv4 or IPv6 address after IP:$/m],
-    [['enable', '--yes', '-p', '70000'], /^pgssl: error: --port "70000": expected a port number from 1 to 65535$/m],
-    [['enable', '--yes', '--min-tls', '1.1'], /^pgssl: error: --min-tls "1\.1": expected one of 1\.2, 1\.3$/m],
-    [['hba', 'explain', '--user', 'u', '--db', 'd', '--addr', 'db1'], /^pgssl: error: --addr "db1": expected an IPv4 or IPv6 address$/m],
+    [['enable', '--yes', '--san', '300.1.1.1'], /^pgssl: error: --san 300\.1\.1\.1: expected a DNS name .* or an IPv4\/IPv6 address$/m],
+    [['enable', '--yes', '--san', '-x'], /^pgssl: error: --san -x: expected a DNS name .* or an IPv4\/IPv6 address$/m],
+    [['enable', '--yes', '--san', 'IP:db1.example.com'], /^pgssl: error: --san IP:db1\.example\.com: expected an IPv4 or IPv6 address after IP:$/m],
+    [['enable', '--yes', '-p', '70000'], /^pgssl: error: --port 70000: expected a port number from 1 to 65535$/m],
+    [['enable', '--yes', '--min-tls', '1.1'], /^pgssl: error: --min-tls 1\.1: expected one of 1\.2, 1\.3$/m],
+    [['hba', 'explain', '--user', 'u', '--db', 'd', '--addr', 'db1'], /^pgssl: error: --addr db1: expected an IPv4 or IPv6 address$/m],
   ];
   for (const [args, message] of cases) {
     it(`pgssl ${args.map((a) => (a === hbaFile ? 'FILE' : a)).join(' ')}`, async () => {
@@ -93,11 +93,11 @@ describe('bad option values: one message with every problem, exit 2, before conn
     assert.deepEqual(lines, [
       // In the order the command declares its options (enable --help).
       'pgssl: error: 5 invalid options:',
-      '  --pg-major "11": expected a PostgreSQL major version from 12 to 18',
+      '  --pg-major 11: expected one of 12, 13, 14, 15, 16, 17, 18',
       '  --san "bad name": expected a DNS name (letters, digits, hyphens and dots, optionally *. first) or an IPv4/IPv6 address',
-      '  --days "abc": expected a whole number of days from 1 to 3650',
-      '  --rsa-bits "1024": expected one of 2048, 3072, 4096',
-      '  --walsender-wait "x": expected a whole number of seconds from 0 to 3600',
+      '  --days abc: expected a whole number of days from 1 to 3650',
+      '  --rsa-bits 1024: expected one of 2048, 3072, 4096',
+      '  --walsender-wait x: expected a whole number of seconds from 0 to 3600',
       '(run with --help for usage)',
     ]);
     assert.equal(existsSync(state), false);
@@ -107,7 +107,7 @@ describe('bad option values: one message with every problem, exit 2, before conn
     const out = tempDir('pgssl-client-out');
     const r = await runPgssl(['client-cert', 'alice', '--days', '0', '--out-dir', out], { env: env() });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^pgssl: error: --days "0": expected a whole number of days from 1 to 3650$/m);
+    assert.match(r.stderr, /^pgssl: error: --days 0: expected a whole number of days from 1 to 3650$/m);
     assert.deepEqual(readdirSync(out), []);
     assert.equal(existsSync(state), false, 'no CA was made either');
   });

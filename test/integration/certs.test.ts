@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caFilesIn, issueWithStateCa } from '../../src/certs/authority.js';
@@ -15,9 +14,10 @@ import { dataDirectoryOwner, installTlsFiles, planTlsFiles } from '../../src/cer
 import { runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
+import { tempDir } from '../support/tempDir.js';
 
 let cluster: Cluster;
-const stateDir = join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
+const stateDir = join(tempDir('pgssl-state'), 'pgssl');
 
 before(async () => {
   cluster = await startCluster();
@@ -66,7 +66,7 @@ describe('a server certificate from the pgssl CA', () => {
 
 describe('pgssl client-cert', () => {
   it('issues a certificate that logs in with cert authentication', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'pgssl-client-'));
+    const out = tempDir('pgssl-client');
     const r = await runPgssl(['client-cert', 'alice', '--out-dir', out], { env: cluster.env({ PGSSL_STATE_DIR: stateDir }) });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /sslmode=verify-full sslrootcert=.*sslcert=.*alice\.crt sslkey=.*alice\.key/);
@@ -83,7 +83,7 @@ describe('pgssl client-cert', () => {
     assert.match(withoutCert.stderr, /certificate authentication failed|connection requires a valid client certificate/);
   });
   it('refuses to overwrite, and to sign with a CA key that does not match, writing nothing', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'pgssl-client-'));
+    const out = tempDir('pgssl-client');
     writeFileSync(join(out, 'bob.key'), 'keep me\n');
     const exists = await runPgssl(['client-cert', 'bob', '--out-dir', out], { env: cluster.env({ PGSSL_STATE_DIR: stateDir }) });
     assert.equal(exists.code, 2);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildCaCertificate, buildClientCertificate, buildSelfSignedServerCertificate, buildServerCertificate, type Issuer } from '../../src/certs/build.js';
@@ -12,8 +11,9 @@ import { installTlsFiles, planTlsFiles, settingPath } from '../../src/certs/inst
 import { generateRsaKeyPair, type KeyPairPem } from '../../src/certs/keys.js';
 import { defaultServerNames } from '../../src/certs/names.js';
 import { UsageError } from '../../src/errors.js';
+import { tempDir } from '../support/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pgssl-certs-'));
+const dir = tempDir('pgssl-certs');
 const write = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -149,7 +149,7 @@ describe('inspection finds every problem', () => {
 });
 
 describe('existing files: refused before anything is written', () => {
-  const target = mkdtempSync(join(tmpdir(), 'pgssl-install-'));
+  const target = tempDir('pgssl-install');
   const snapshot = () => readdirSync(target).map((n) => [n, readFileSync(join(target, n)).toString('base64')]);
   it('each refusal names the cause and the fix, and the target folder is untouched', () => {
     writeFileSync(join(target, 'server.crt'), 'old certificate\n');

@@ -81,7 +81,8 @@ describe('option rules: each flag, accepted and refused values', () => {
       if (accepted) assert.deepEqual(problems, []);
       else {
         assert.equal(problems.length, 1);
-        assert.ok(problems[0].startsWith(`${flag} ${JSON.stringify(value)}: `), problems[0]);
+        const shown = /^[\w.:*@%/+-]+$/.test(value) ? value : JSON.stringify(value); // quoted only when not one word
+        assert.ok(problems[0].startsWith(`${flag} ${shown}: `), problems[0]);
       }
     });
   }
@@ -98,14 +99,21 @@ describe('optionProblems', () => {
       '--ca-file': undefined,
     });
     assert.deepEqual(problems, [
-      '--days "abc": expected a whole number of days from 1 to 3650',
+      '--days abc: expected a whole number of days from 1 to 3650',
       '--san "bad name": expected a DNS name (letters, digits, hyphens and dots, optionally *. first) or an IPv4/IPv6 address',
-      '--san "300.1.1.1": expected a DNS name (letters, digits, hyphens and dots, optionally *. first) or an IPv4/IPv6 address',
-      '--walsender-wait "x": expected a whole number of seconds from 0 to 3600',
+      '--san 300.1.1.1: expected a DNS name (letters, digits, hyphens and dots, optionally *. first) or an IPv4/IPv6 address',
+      '--walsender-wait x: expected a whole number of seconds from 0 to 3600',
+    ]);
+  });
+  it('quotes a value only when it is not one word', () => {
+    assert.deepEqual(optionProblems('enable', { '--san': ['bad name', ''], '--days': '-5' }), [
+      '--san "bad name": expected a DNS name (letters, digits, hyphens and dots, optionally *. first) or an IPv4/IPv6 address',
+      '--san "": expected a DNS name (letters, digits, hyphens and dots, optionally *. first) or an IPv4/IPv6 address',
+      '--days -5: expected a whole number of days from 1 to 3650',
     ]);
   });
   it('one message: the only problem alone, several under a count', () => {
-    assert.equal(optionProblemsMessage(['--days "0": x']), '--days "0": x');
+    assert.equal(optionProblemsMessage(['--days 0: x']), '--days 0: x');
     assert.equal(optionProblemsMessage(['a', 'b']), '2 invalid options:\n  a\n  b');
   });
   it('a name is at most 253 characters', () => {
