@@ -25,8 +25,9 @@ const exitUsage = 2;
  * between two changes (issue 13, defect 11). The changes themselves never
  * depend on the output reaching anyone.
  */
-function discardOutputOnceBroken(stream: NodeJS.WriteStream): void {
-  stream.on('error', () => {
+function discardOutputOnceBroken(stream: NodeJS.WriteStream, onError?: (error: NodeJS.ErrnoException) => void): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    onError?.(error);
     stream.write = ((...args: unknown[]) => {
       const done = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
       if (done) process.nextTick(done);
@@ -34,7 +35,11 @@ function discardOutputOnceBroken(stream: NodeJS.WriteStream): void {
     }) as typeof stream.write;
   });
 }
-discardOutputOnceBroken(process.stdout);
+// A reader that went away (EPIPE) is normal; a full disk under `> report.json` deserves a
+// word on stderr. Nothing is ever said on stdout about stderr: it may be one JSON document.
+discardOutputOnceBroken(process.stdout, (error) => {
+  if (error.code !== 'EPIPE') process.stderr.write(`pgssl: cannot write to stdout (${error.code ?? error.message}): its output is lost; the command carries on\n`);
+});
 discardOutputOnceBroken(process.stderr);
 
 /**

@@ -1,7 +1,7 @@
 /** The built CLI as a user runs it: version, help, bad usage, and connection failures explained. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pgsslBin, runPgssl } from '../support/cli.js';
@@ -182,6 +182,20 @@ describe('connection failures explain themselves (exit 1)', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /database "nosuchdb" does not exist.*-d/);
   });
+});
+
+it('stdout on a full disk: the command runs to its own exit code and says on stderr that its output is lost', (t) => {
+  if (!existsSync('/dev/full')) return t.skip('no /dev/full here');
+  const hbaFile = join(tempDir('pgssl-full-disk'), 'pg_hba.conf');
+  writeFileSync(hbaFile, 'host all all 0.0.0.0/0 trust\n');
+  const full = openSync('/dev/full', 'w');
+  try {
+    const r = spawnSync(process.execPath, [pgsslBin, 'hba', 'check', hbaFile, '--json'], { env: cleanEnv(), stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+    assert.equal(r.status, 3, 'exit 3 as hba check gives for a plain remote rule');
+    assert.match(r.stderr, /^pgssl: cannot write to stdout \(ENOSPC\): its output is lost; the command carries on$/m);
+  } finally {
+    closeSync(full);
+  }
 });
 
 describe('a closed stdout and stderr do not stop a change half-way', () => {
