@@ -18,13 +18,30 @@ type Command = CommandType;
 
 const exitUsage = 2;
 
-// `pgssl … | head` closes the pipe early: stop quietly, as other Unix tools do.
-for (const stream of [process.stdout, process.stderr]) {
+/**
+ * `pgssl … | head` closes the pipe early, and a dropped ssh session takes the
+ * terminal away: from then on output is discarded, and the command carries on
+ * to its end (and its exit code). Exiting here instead would stop an enable
+ * between two changes (issue 13, defect 11). The changes themselves never
+ * depend on the output reaching anyone.
+ */
+function discardOutputOnceBroken(stream: NodeJS.WriteStream, onError?: (error: NodeJS.ErrnoException) => void): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
+    onError?.(error);
+    stream.write = ((...args: unknown[]) => {
+      const done = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      if (done) process.nextTick(done);
+      return true;
+    }) as typeof stream.write;
   });
 }
+// A reader that went away (EPIPE) is normal; a full disk under `> report.json` deserves a
+// word on stderr. Nothing is ever said on stdout about stderr: it may be one JSON document.
+discardOutputOnceBroken(process.stdout, (error) => {
+  if (error.code !== 'EPIPE') process.stderr.write(`pgssl: cannot write to stdout (${error.code ?? error.message}): its output is lost; the command carries on\n`);
+});
+discardOutputOnceBroken(process.stderr);
+
 /**
  * The command modules, from dist/bundle/commands.js: esbuild's single file
  * of src/commands/all.ts (scripts/bundle.mjs), ~35 ms faster to load than the
@@ -72,6 +89,8 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON document on stdout; human text on stderr')
     .option('--no-color', 'no colours (also: NO_COLOR=1)')
     .showHelpAfterError('(run with --help for usage)')
+    // commander's own usage errors ("error: unknown option …") and ours read alike: `pgssl: error: …`.
+    .configureOutput({ outputError: (text, write) => write(`pgssl: ${text}`) })
     .addHelpText(
       'after',
       `
@@ -81,13 +100,14 @@ Examples:
   pgssl demo                               try it all on a throwaway local cluster
 
 Exit codes: 0 ok/compliant, 1 operational failure, 2 bad usage or input, 3 check failed.`,
-    );
+    )
+    .hook('preAction', checkOptions);
 
   addConnectionOptions(
     program
       .command('status')
       .description('read-only audit: is TLS on, does it work, and is it enforced for every remote client')
-      .addOption(new Option('--expiry-warn-days <days>', 'warn when the certificate expires within this many days').default('30').argParser(positiveInteger)),
+      .addOption(new Option('--expiry-warn-days <days>', 'warn when the certificate expires within this many days (0-3650)').default('30')),
   )
     .addHelpText(
       'after',
@@ -132,14 +152,14 @@ function addEnableOptions(command: Command): Command {
     .option('--ca-cert <file>', 'sign a new server certificate with this CA (with --ca-key)')
     .option('--ca-key <file>', 'private key of --ca-cert')
     .option('--san <name>', 'another DNS name or IP for the certificate (repeatable)', collect)
-    .addOption(new Option('--days <n>', 'server certificate validity in days').default('397').argParser(positiveInteger))
-    .addOption(new Option('--rsa-bits <bits>', 'RSA key size').choices(['2048', '3072', '4096']).default('2048'))
+    .addOption(new Option('--days <n>', 'server certificate validity in days (1-3650)').default('397'))
+    .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size').default('2048'), ['2048', '3072', '4096']))
     .option('--cert-dir <dir>', 'where to put server.crt/server.key/root.crt (default: the data directory)')
     .option('--allow-name-mismatch', 'accept --cert-file even if it does not name this host')
-    .addOption(new Option('--min-tls <version>', 'minimum TLS version').choices(['1.2', '1.3']).default('1.2'))
+    .addOption(choices(new Option('--min-tls <version>', 'minimum TLS version').default('1.2'), ['1.2', '1.3']))
     .option('--keep-ciphers', "keep the server's ssl_ciphers instead of a forward-secret, AEAD-only list")
     .option('--terminate-non-ssl', 'end live sessions that do not use TLS (walsenders reconnect by themselves)')
-    .addOption(new Option('--walsender-wait <seconds>', 'how long to wait for terminated walsenders to come back on TLS').default('30').argParser(positiveInteger));
+    .addOption(new Option('--walsender-wait <seconds>', 'how long to wait for terminated walsenders to come back on TLS (0-3600)').default('30'));
 }
 
 function addEnableCommands(program: Command): void {
@@ -251,7 +271,7 @@ function addCertCommands(program: Command): void {
     .description('subject, names, expiry, key match, chain and name coverage of certificate/key files (exit 0 sound, 3 problem, 2 unreadable)')
     .option('--host <name>', 'check that the certificate covers this host name or IP (repeatable)', collect)
     .option('--ca <file>', 'check that the certificate chain verifies against this CA')
-    .addOption(new Option('--expiry-warn-days <days>', 'warn when a certificate expires within this many days').default('30').argParser(positiveInteger))
+    .addOption(new Option('--expiry-warn-days <days>', 'warn when a certificate expires within this many days (0-3650)').default('30'))
     .addHelpText('after', '\nExamples:\n  pgssl cert inspect server.crt server.key --ca root.crt --host db1.example.com\n  pgssl cert inspect /var/lib/postgresql/16/main/server.crt --json')
     .action(async (files: string[], options, command: Command) => {
       const { certInspectCommand } = await loadCommands();
@@ -262,8 +282,8 @@ function addCertCommands(program: Command): void {
     .command('client-cert <name>')
     .description("issue a client certificate (CN = the role name) from pgssl's CA, for cert authentication")
     .option('--out-dir <dir>', 'where to write NAME.crt and NAME.key', '.')
-    .addOption(new Option('--days <n>', 'validity in days').default('397').argParser(positiveInteger))
-    .addOption(new Option('--rsa-bits <bits>', 'RSA key size').choices(['2048', '3072', '4096']).default('2048'))
+    .addOption(new Option('--days <n>', 'validity in days (1-3650)').default('397'))
+    .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size').default('2048'), ['2048', '3072', '4096']))
     .option('--ca-cert <file>', "CA certificate to sign with (default: pgssl's CA in its state folder)")
     .option('--ca-key <file>', 'private key of --ca-cert')
     .option('--force', 'replace existing NAME.crt/NAME.key')
@@ -353,9 +373,32 @@ function addHbaCommands(program: Command): void {
     });
 }
 
-function positiveInteger(value: string): string {
-  if (!/^\d+$/.test(value)) throw new CommanderError(exitUsage, 'pgssl.invalidArgument', `error: expected a whole number, got "${value}"`);
-  return value;
+/**
+ * `--help` lists the choices, but the check is optionRules' (commander's own
+ * would stop at the first bad flag instead of reporting all of them).
+ */
+function choices(option: InstanceType<typeof Option>, values: string[]): InstanceType<typeof Option> {
+  return option.choices(values).argParser((value: string) => value);
+}
+
+/** The command as typed, without the program: `hba check`, `client-cert`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Before any action runs (so before connecting or writing): every option's
+ * value against src/commands/optionRules.ts, all problems in one message,
+ * exit 2 through commander's error path (which adds the --help line).
+ */
+async function checkOptions(_program: Command, action: Command): Promise<void> {
+  const given: Record<string, string | string[] | boolean | undefined> = {};
+  for (const option of action.options) if (option.long) given[option.long] = action.getOptionValue(option.attributeName());
+  const { optionProblems, optionProblemsMessage } = await loadCommands();
+  const problems = optionProblems(commandPath(action), given);
+  if (problems.length > 0) action.error(`error: ${optionProblemsMessage(problems)}`, { exitCode: exitUsage, code: 'pgssl.invalidOption' });
 }
 
 async function main(argv: string[]): Promise<void> {

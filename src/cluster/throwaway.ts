@@ -79,6 +79,16 @@ export async function startThrowawayCluster(options: ThrowawayOptions = {}): Pro
   const binDir = binariesReachableBy(found, osUser.switchTo);
   const major = serverMajor(binDir);
   const dir = mkdtempSync(join(tmpdir(), `${options.label ?? 'pgssl-test'}-`));
+  try {
+    return await startIn(dir, options, osUser, binDir, major);
+  } catch (error) {
+    // initdb, a port or the start failed: nothing may stay behind in the temp folder.
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startIn(dir: string, options: ThrowawayOptions, osUser: ServerOsUser, binDir: string, major: number): Promise<ThrowawayCluster> {
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'sock');
   const configDir = options.debianLayout ? join(dir, 'etc') : dataDir;

@@ -9,6 +9,7 @@ export { clientCertCommand } from './clientCert.js';
 export { demoCommand } from './demo.js';
 export { enableCommand } from './enable.js';
 export { hbaCheckCommand, hbaExplainCommand, hbaRewriteCommand } from './hba.js';
+export { optionProblems, optionProblemsMessage } from './optionRules.js';
 export { rollbackCommand } from './rollback.js';
 export { statusCommand } from './status.js';
 export { resolveConnectionTarget } from '../server/connectionTarget.js';

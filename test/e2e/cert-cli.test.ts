@@ -1,15 +1,15 @@
 /** `pgssl cert inspect` as a user runs it: exit 0 sound, 3 a problem, 2 unreadable or not PEM. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { cleanEnv, opensslServerCert } from '../support/cluster.js';
+import { tempDir } from '../support/tempDir.js';
 
 const env = cleanEnv({ HOME: '/nonexistent' });
-const dir = mkdtempSync(join(tmpdir(), 'pgssl-inspect-'));
+const dir = tempDir('pgssl-inspect');
 let files: { cert: string; key: string; ca: string };
 
 before(() => {

@@ -1,15 +1,15 @@
 /** `pgssl hba check|rewrite|explain` as a user runs them, offline and against a server. */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { cleanEnv, startCluster, type Cluster } from '../support/cluster.js';
 import { fixtureRoot } from '../support/hbaFixtures.js';
+import { tempDir } from '../support/tempDir.js';
 
 const env = cleanEnv({ HOME: '/nonexistent' });
-const work = mkdtempSync(join(tmpdir(), 'pgssl-hba-cli-'));
+const work = tempDir('pgssl-hba-cli');
 const copy = (name: string, kind = 'passing') => {
   const target = join(work, `${Math.random().toString(36).slice(2)}-${name}`);
   cpSync(join(fixtureRoot, kind, name), target);

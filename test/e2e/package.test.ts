@@ -1,16 +1,17 @@
 /** The packed tarball installs into an empty folder and its `pgssl` runs. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { repoRoot } from '../support/pgbin.js';
+import { tempDir } from '../support/tempDir.js';
 
 it('npm pack → npm install in an empty folder → pgssl --version', { timeout: 180_000 }, () => {
-  const work = mkdtempSync(join(tmpdir(), 'pgssl-pack-'));
+  const work = tempDir('pgssl-pack');
   try {
-    // --ignore-scripts: the build already ran (npm test builds first); prepack would rebuild.
+    // --ignore-scripts: the build already ran (npm test builds first); prepack would rebuild
+    // dist/ under the tests running beside this one.
     const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n').at(-1)!;
     const listing = execFileSync('tar', ['-tzf', join(work, tarball)], { encoding: 'utf8' });
     assert.match(listing, /package\/dist\/src\/cli\.cjs/);
@@ -19,7 +20,19 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
     const app = join(work, 'app');
     execFileSync('mkdir', [app]);
     writeFileSync(join(app, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball)], { cwd: app, stdio: 'pipe' });
+    // The shipped manifest runs nothing at install: no script npm counts as an install
+    // script (npm 11 warns about each one not covered by the consumer's allowScripts).
+    const manifest = JSON.parse(execFileSync('tar', ['-xzOf', join(work, tarball), 'package/package.json'], { encoding: 'utf8' }));
+    for (const event of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(manifest.scripts?.[event], undefined, `no ${event} script in the tarball`);
+    // --foreground-scripts: a script that did run would print its "> pgssl@0.1.0 …" banner here.
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--foreground-scripts', join(work, tarball)], { cwd: app, encoding: 'utf8' });
+    assert.equal(install.status, 0, install.stderr);
+    const output = install.stdout + install.stderr;
+    assert.doesNotMatch(output, /install-scripts|allowScripts|prepare|npm warn/i, 'no warning about scripts');
+    assert.doesNotMatch(output, /> pgssl@|tsc|esbuild/, 'no build at install');
+    for (const file of ['dist/src/cli.cjs', 'dist/bundle/commands.js']) {
+      assert.ok(readFileSync(join(app, 'node_modules', 'pgssl', file)).equals(readFileSync(join(repoRoot, file))), `${file} installed as built here, not rebuilt`);
+    }
     const version = execFileSync(join(app, 'node_modules', '.bin', 'pgssl'), ['--version'], { encoding: 'utf8' }).trim();
     assert.equal(version, JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
     // A real command loads the ESM modules and pg from the installed package.
@@ -32,8 +45,8 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
 });
 
 it('npm exec pgssl and npx pgssl work from the repository', () => {
-  // With a cold npx cache, npx installs the repository itself, and that runs its
-  // prepare script: a rebuild that would delete dist/ under the tests running beside this one.
+  // With a cold npx cache, npx installs the repository itself; should that ever run a
+  // build script, it would delete dist/ under the tests running beside this one.
   const env = { ...process.env, npm_config_ignore_scripts: 'true' };
   const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version;
   for (const [command, args] of [

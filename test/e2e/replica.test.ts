@@ -5,17 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { cleanEnv, freePort } from '../../src/cluster/throwaway.js';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { startCluster } from '../support/cluster.js';
+import { tempDir } from '../support/tempDir.js';
 
 it('a standby connected without TLS comes back on TLS after enable --terminate-non-ssl', { timeout: 180_000 }, async (t) => {
   const primary = await startCluster({ hba: 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n' });
-  const standbyRoot = mkdtempSync(join(tmpdir(), 'pgssl-standby-'));
+  const standbyRoot = tempDir('pgssl-standby');
   const standbyData = join(standbyRoot, 'data');
   const basebackup = [join(primary.binDir, 'pg_basebackup'), `/usr/lib/postgresql/${primary.major}/bin/pg_basebackup`].find(existsSync);
   if (!basebackup) {

@@ -5,17 +5,16 @@
  * ends compliant.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { pgsslBin } from '../support/cli.js';
 import { startCluster } from '../support/cluster.js';
 import { TmuxSession } from '../support/tmux.js';
+import { tempDir } from '../support/tempDir.js';
 
 it('pgssl on a terminal: answers, sees the diff, ends compliant', { timeout: 120_000 }, async () => {
   const cluster = await startCluster({ hba: 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all 0.0.0.0/0 trust\n' });
-  const state = join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
+  const state = join(tempDir('pgssl-state'), 'pgssl');
   const session = new TmuxSession(`${process.execPath} ${pgsslBin}`, {
     PGHOST: cluster.socketDir,
     PGPORT: String(cluster.port),
@@ -55,7 +54,7 @@ it('Ctrl-C before any change exits cleanly; after changes it offers the undo', {
   const { snapshot } = await import('../support/snapshot.js');
   const pg = (await import('pg')).default;
   const cluster = await startCluster({ hba: 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all 0.0.0.0/0 trust\n' });
-  const state = join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
+  const state = join(tempDir('pgssl-state'), 'pgssl');
   const env = { PGHOST: cluster.socketDir, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres', PGSSL_STATE_DIR: state, HOME: state, TERM: 'xterm-256color' };
   // A client without TLS, so that the wizard asks about live sessions after its changes.
   const legacy = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres', ssl: false, application_name: 'legacy' });
@@ -108,8 +107,8 @@ it('Ctrl-C before any change exits cleanly; after changes it offers the undo', {
 it('the wizard installs certificate files the DBA already has', { timeout: 120_000 }, async () => {
   const { opensslServerCert } = await import('../support/cluster.js');
   const cluster = await startCluster({ hba: 'local all all trust\nhost all all 0.0.0.0/0 trust\n' });
-  const state = join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
-  const own = opensslServerCert(mkdtempSync(join(tmpdir(), 'pgssl-own-')), { days: 90 });
+  const state = join(tempDir('pgssl-state'), 'pgssl');
+  const own = opensslServerCert(tempDir('pgssl-own'), { days: 90 });
   const session = new TmuxSession(`${process.execPath} ${pgsslBin} enable`, { PGHOST: cluster.socketDir, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres', PGSSL_STATE_DIR: state, HOME: state, TERM: 'xterm-256color' });
   const type = (text: string) => session.keys('-l', text);
   try {

@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caFilesIn, issueWithStateCa } from '../../src/certs/authority.js';
@@ -17,15 +16,16 @@ import { backupOnlyWriter } from '../../src/flow/changes.js';
 import { runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
+import { tempDir } from '../support/tempDir.js';
 
 let cluster: Cluster;
-const stateDir = join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
+const stateDir = join(tempDir('pgssl-state'), 'pgssl');
 
 before(async () => {
   cluster = await startCluster();
   const issued = await issueWithStateCa(stateDir, { commonName: 'localhost', subjectAltNames: ['localhost', '127.0.0.1'], days: 397, rsaBits: 2048 });
   const plan = planTlsFiles({ certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, caCertificatePem: issued.ca!.certificatePem }, cluster.dataDir, cluster.dataDir);
-  const writer = backupOnlyWriter(() => mkdtempSync(join(tmpdir(), 'pgssl-backups-')));
+  const writer = backupOnlyWriter(() => tempDir('pgssl-backups'));
   for (const file of plan) writer.writeFile({ path: file.path, content: file.content, mode: file.mode, owner: dataDirectoryOwner(cluster.dataDir), why: file.role });
   for (const file of plan) await cluster.query(`ALTER SYSTEM SET ${file.setting} = '${file.settingValue}'`);
   await cluster.query('ALTER SYSTEM SET ssl = on');
@@ -69,7 +69,7 @@ describe('a server certificate from the pgssl CA', () => {
 
 describe('pgssl client-cert', () => {
   it('issues a certificate that logs in with cert authentication', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'pgssl-client-'));
+    const out = tempDir('pgssl-client');
     const r = await runPgssl(['client-cert', 'alice', '--out-dir', out], { env: cluster.env({ PGSSL_STATE_DIR: stateDir }) });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /sslmode=verify-full sslrootcert=.*sslcert=.*alice\.crt sslkey=.*alice\.key/);
@@ -86,7 +86,7 @@ describe('pgssl client-cert', () => {
     assert.match(withoutCert.stderr, /certificate authentication failed|connection requires a valid client certificate/);
   });
   it('refuses to overwrite, and to sign with a CA key that does not match, writing nothing', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'pgssl-client-'));
+    const out = tempDir('pgssl-client');
     writeFileSync(join(out, 'bob.key'), 'keep me\n');
     const exists = await runPgssl(['client-cert', 'bob', '--out-dir', out], { env: cluster.env({ PGSSL_STATE_DIR: stateDir }) });
     assert.equal(exists.code, 2);

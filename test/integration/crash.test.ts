@@ -7,13 +7,12 @@
  * no litter), and a re-run of enable --yes ends compliant.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { snapshot, type ServerSnapshot } from '../support/snapshot.js';
+import { tempDir } from '../support/tempDir.js';
 
 const hba = `local   all          all                      trust
 host    all          all        127.0.0.1/32  trust
@@ -24,7 +23,7 @@ host    replication  all        0.0.0.0/0     trust
 describe('kill -9 at every journal position', () => {
   let cluster: Cluster;
   let original: ServerSnapshot;
-  const stateRoot = mkdtempSync(join(tmpdir(), 'pgssl-crash-'));
+  const stateRoot = tempDir('pgssl-crash');
   const state = join(stateRoot, 'pgssl');
   const run = (args: string[], crashAt?: number) =>
     runPgssl(args, { env: cluster.env({ PGSSL_STATE_DIR: state, ...(crashAt ? { PGSSL_TEST_AFTER_JOURNAL_WRITE: `${crashAt}:SIGKILL` } : {}) }), timeoutMs: 120_000 });
@@ -35,7 +34,6 @@ describe('kill -9 at every journal position', () => {
   });
   after(() => {
     cluster?.stop();
-    rmSync(stateRoot, { recursive: true, force: true });
   });
 
   it('in enable: after each, rollback gives back the server as it was', { timeout: 600_000 }, async () => {

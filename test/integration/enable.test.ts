@@ -5,8 +5,7 @@
  * are as before and the admin still connects.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -16,6 +15,7 @@ import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
 import { snapshot } from '../support/snapshot.js';
+import { tempDir } from '../support/tempDir.js';
 
 const remoteHba = `local   all          all                      trust
 host    all          all        127.0.0.1/32  trust
@@ -24,7 +24,7 @@ host    replication  all        0.0.0.0/0     trust
 `;
 
 function stateDir(): string {
-  return join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
+  return join(tempDir('pgssl-state'), 'pgssl');
 }
 
 async function enable(cluster: Cluster, state: string, args: string[] = [], env: Record<string, string> = {}) {
@@ -156,7 +156,7 @@ describe('enable refuses or undoes, and leaves everything as it was', () => {
 
   it('a certificate PostgreSQL cannot load (a folder the server cannot read): TLS fails, everything is undone, exit 3', async (t) => {
     if (process.getuid?.() !== 0) return t.skip('needs root: the folder must be readable by pgssl but not by the server user');
-    const certDir = mkdtempSync(join(tmpdir(), 'pgssl-private-'));
+    const certDir = tempDir('pgssl-private');
     chmodSync(certDir, 0o700);
     const r = await expectUnchanged(
       () => enable(cluster, stateDir(), ['--cert-dir', certDir]),
@@ -319,7 +319,7 @@ describe('enable with other certificate sources', () => {
     try {
       const { execFileSync } = await import('node:child_process');
       const { writeFileSync } = await import('node:fs');
-      const dir = mkdtempSync(join(tmpdir(), 'pgssl-corp-ca-'));
+      const dir = tempDir('pgssl-corp-ca');
       writeFileSync(join(dir, 'ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n');
       execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'corp.key'), '-out', join(dir, 'corp.crt'), '-days', '30', '-subj', '/CN=Corp CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { stdio: 'ignore' });
       const r = await enable(cluster, stateDir(), ['--ca-cert', join(dir, 'corp.crt'), '--ca-key', join(dir, 'corp.key')]);

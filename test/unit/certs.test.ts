@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildCaCertificate, buildClientCertificate, buildSelfSignedServerCertificate, buildServerCertificate, type Issuer } from '../../src/certs/build.js';
@@ -13,8 +12,9 @@ import { generateRsaKeyPair, type KeyPairPem } from '../../src/certs/keys.js';
 import { defaultServerNames } from '../../src/certs/names.js';
 import { UsageError } from '../../src/errors.js';
 import { backupOnlyWriter } from '../../src/flow/changes.js';
+import { tempDir } from '../support/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'pgssl-certs-'));
+const dir = tempDir('pgssl-certs');
 const write = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -150,7 +150,7 @@ describe('inspection finds every problem', () => {
 });
 
 describe('existing files: refused before anything is written', () => {
-  const target = mkdtempSync(join(tmpdir(), 'pgssl-install-'));
+  const target = tempDir('pgssl-install');
   const snapshot = () => readdirSync(target).map((n) => [n, readFileSync(join(target, n)).toString('base64')]);
   it('each refusal names the cause and the fix, and the target folder is untouched', () => {
     writeFileSync(join(target, 'server.crt'), 'old certificate\n');
@@ -170,7 +170,7 @@ describe('existing files: refused before anything is written', () => {
       assert.throws(
         () => {
           const { contents } = prepareExistingFiles(input);
-          const writer = backupOnlyWriter(() => mkdtempSync(join(tmpdir(), 'pgssl-backups-')));
+          const writer = backupOnlyWriter(() => tempDir('pgssl-backups'));
           for (const file of planTlsFiles(contents, target, target)) writer.writeFile({ path: file.path, content: file.content, mode: file.mode, why: file.role });
         },
         (error: unknown) => error instanceof UsageError && message.test(error.message) && /nothing was changed/.test(error.message),
@@ -186,7 +186,7 @@ describe('existing files: refused before anything is written', () => {
     writeFileSync(join(target, 'server.crt'), 'old certificate\n');
     const plan = planTlsFiles({ certificatePem: serverPem, privateKeyPem: serverKeys.privateKeyPem, caCertificatePem: ca.certificatePem }, target, target);
     assert.deepEqual(plan.map((f) => f.settingValue), ['server.crt', 'server.key', 'root.crt'], 'relative to the data directory');
-    const backups = mkdtempSync(join(tmpdir(), 'pgssl-backups-'));
+    const backups = tempDir('pgssl-backups');
     const writer = backupOnlyWriter(() => backups);
     const install = () => plan.map((file) => writer.writeFile({ path: file.path, content: file.content, mode: file.mode, why: file.role }));
     const first = install();

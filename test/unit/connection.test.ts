@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConninfo } from '../../src/server/conninfo.js';
 import { parseServiceFile, resolveConnectionTarget } from '../../src/server/connectionTarget.js';
 import { findPassword } from '../../src/server/pgpass.js';
 import { UsageError } from '../../src/errors.js';
+import { tempDir } from '../support/tempDir.js';
 
 describe('parseConninfo', () => {
   const cases: [string, Record<string, string>][] = [
@@ -34,8 +34,8 @@ describe('resolveConnectionTarget', () => {
     assert.equal(u.host, 'flaghost');
   });
   it('picks the first socket directory that has the server socket, like libpq', () => {
-    const a = mkdtempSync(join(tmpdir(), 'sock-a-'));
-    const b = mkdtempSync(join(tmpdir(), 'sock-b-'));
+    const a = tempDir('sock-a');
+    const b = tempDir('sock-b');
     writeFileSync(join(b, '.s.PGSQL.6543'), '');
     const t = resolveConnectionTarget({ port: '6543' }, { HOME: '/nonexistent' }, [a, b]);
     assert.equal(t.host, b);
@@ -52,7 +52,7 @@ describe('resolveConnectionTarget', () => {
     assert.throws(() => resolveConnectionTarget({ host: 'h' }, { PGSSLMODE: 'sometimes' }), UsageError);
   });
   it('reads a service from PGSERVICEFILE, below explicit options and above the environment', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'svc-'));
+    const dir = tempDir('svc');
     const file = join(dir, 'services.conf');
     writeFileSync(file, '# comment\n[prod]\nhost=db-prod\nport=6000\nuser=svcuser\n');
     const t = resolveConnectionTarget({ username: 'flaguser' }, { PGSERVICE: 'prod', PGSERVICEFILE: file, PGHOST: 'envhost', HOME: '/nonexistent' });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { unifiedDiff } from '../../src/hba/diff.js';
@@ -11,6 +10,7 @@ import { parseHbaText } from '../../src/hba/parse.js';
 import { planRewrite, ruleId, visualColumn, type RewriteOptions } from '../../src/hba/rewrite.js';
 import { supportedMajors } from '../../src/hba/syntax.js';
 import { appliesTo, hbaFixtures } from '../support/hbaFixtures.js';
+import { tempDir } from '../support/tempDir.js';
 
 const memoryReader = (files: Record<string, string>): FileReader => ({
   read: (path) => {
@@ -140,7 +140,7 @@ describe('alignment', () => {
 
 describe('unified diff', () => {
   it('is applied by GNU patch to give exactly the rewritten file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgssl-diff-'));
+    const dir = tempDir('pgssl-diff');
     for (const fixture of hbaFixtures('passing')) {
       if (appliesTo(fixture, 18)) continue;
       for (const file of planRewrite(loadHba(fixture.path, 18)).files) {

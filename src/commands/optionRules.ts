@@ -1,0 +1,118 @@
+/**
+ * What each command-line option accepts, checked once for the whole command
+ * line before anything runs (no connection, no file written), so that every
+ * problem is reported together in one message. Pure: cli.cts hands in the
+ * values commander parsed and prints what comes back.
+ *
+ * A rule belongs to a flag (`--days`) and applies to every command that has
+ * that flag; `commandRules` overrides it for one command (e.g. a CA's
+ * lifetime may need another range than a server certificate's).
+ */
+import { isIP } from 'node:net';
+import { supportedMajors } from '../hba/syntax.js';
+
+/** undefined when the value is acceptable, else what is expected (a phrase). */
+export type OptionCheck = (value: string) => string | undefined;
+
+/** `what` names the number the way the message says it: "a whole number of days". */
+function wholeNumber(min: number, max: number, what: string): OptionCheck {
+  return (value) => {
+    const expected = `expected ${what} from ${min} to ${max}`;
+    if (!/^\d+$/.test(value)) return expected;
+    const n = Number(value);
+    return n < min || n > max ? expected : undefined;
+  };
+}
+
+function oneOf(choices: readonly string[]): OptionCheck {
+  return (value) => (choices.includes(value) ? undefined : `expected one of ${choices.join(', ')}`);
+}
+
+// RFC 1123 §2.1: letters, digits and hyphens, not starting or ending with a
+// hyphen, at most 63 bytes; the top-level label is never all-numeric (so
+// 300.1.1.1 is neither a name nor an address).
+const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+export function isDnsName(name: string): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  const labels = name.split('.');
+  // A wildcard is a whole leftmost label (RFC 6125 §6.4.3), and never the only one:
+  // `*.example.com`, not `*`, `db*.example.com` or `a.*.com`.
+  if (labels[0] === '*') {
+    if (labels.length < 2) return false;
+    labels.shift();
+  }
+  if (!labels.every((label) => dnsLabel.test(label))) return false;
+  return !/^\d+$/.test(labels[labels.length - 1]);
+}
+
+/** An address a certificate can carry: no IPv6 zone (fe80::1%eth0 is local to one host). */
+export function isCertificateIp(text: string): boolean {
+  return isIP(text) !== 0 && !text.includes('%');
+}
+
+/** `--san`: a DNS name or an IP address, optionally written `DNS:name` / `IP:address` as in openssl. */
+export const subjectAltName: OptionCheck = (value) => {
+  if (isIP(value) && value.includes('%')) return 'an IPv6 zone (%…) names an interface of one host and cannot go in a certificate';
+  const typed = /^(DNS|IP):(.*)$/i.exec(value);
+  if (typed) {
+    const [, kind, name] = typed;
+    if (kind.toUpperCase() === 'IP') return isCertificateIp(name) ? undefined : 'expected an IPv4 or IPv6 address after IP:';
+    return isDnsName(name) ? undefined : 'expected a DNS name after DNS: (letters, digits, hyphens and dots, optionally *. first)';
+  }
+  if (isCertificateIp(value) || isDnsName(value)) return undefined;
+  return 'expected a DNS name (letters, digits, hyphens and dots, optionally *. first) or an IPv4/IPv6 address';
+};
+
+const ipAddress: OptionCheck = (value) => (isCertificateIp(value) ? undefined : 'expected an IPv4 or IPv6 address');
+
+/** By long flag; every command with that flag checks it. */
+export const flagRules: Record<string, OptionCheck> = {
+  // Server certificates: CAs and browsers cap public ones at 397 days (and
+  // falling); ten years is more than any rotation policy wants. Past 9999-12-31
+  // X.509 cannot encode the date at all (GeneralizedTime has four year digits,
+  // and forge throws a stack trace instead).
+  '--days': wholeNumber(1, 3650, 'a whole number of days'),
+  // An hour is longer than any walsender needs to reconnect; 0 means do not wait.
+  '--walsender-wait': wholeNumber(0, 3600, 'a whole number of seconds'),
+  '--expiry-warn-days': wholeNumber(0, 3650, 'a whole number of days'),
+  // The majors whose pg_hba.conf syntax pgssl knows.
+  '--pg-major': oneOf(supportedMajors.map(String)),
+  '--port': wholeNumber(1, 65535, 'a port number'),
+  '--san': subjectAltName,
+  '--addr': ipAddress,
+  '--rsa-bits': oneOf(['2048', '3072', '4096']),
+  '--min-tls': oneOf(['1.2', '1.3']),
+};
+
+/** Per command (its path as typed, e.g. `client-cert`, `ca init`), over flagRules. */
+export const commandRules: Record<string, Record<string, OptionCheck>> = {};
+
+/** Given values by long flag; a repeatable option gives every occurrence. */
+export type GivenOptions = Record<string, string | string[] | boolean | undefined>;
+
+/** Every problem with the given values, one line each (`--days abc: expected …`), in the order of `given`. */
+export function optionProblems(command: string, given: GivenOptions): string[] {
+  const rules = { ...flagRules, ...commandRules[command] };
+  const problems: string[] = [];
+  for (const [flag, raw] of Object.entries(given)) {
+    const check = rules[flag];
+    if (!check || raw === undefined || typeof raw === 'boolean') continue;
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      const expected = check(value);
+      if (expected) problems.push(`${flag} ${shown(value)}: ${expected}`);
+    }
+  }
+  return problems;
+}
+
+/** The value as typed, in quotes only when it would not read as one word (`--san "bad name"`, `--days ""`). */
+function shown(value: string): string {
+  return /^[\w.:*@%/+-]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+/** One message for all of them: the only line, or a count and one indented line each. */
+export function optionProblemsMessage(problems: string[]): string {
+  if (problems.length === 1) return problems[0];
+  return `${problems.length} invalid options:\n${problems.map((p) => `  ${p}`).join('\n')}`;
+}
