@@ -4,7 +4,7 @@
  * decides; no match means rejection. Pure.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { expandIPv6 } from './addresses.js';
+import { expandIPv6, isLoopbackAddress } from './addresses.js';
 import type { HbaRule, HbaToken } from './model.js';
 
 export interface ConnectionAttempt {
@@ -85,7 +85,7 @@ function addressMatches(rule: HbaRule, attempt: ConnectionAttempt): boolean | 'u
     case 'samehost':
     case 'samenet': {
       if (!client) return false;
-      if (!attempt.serverInterfaces) return address.kind === 'samehost' && isLoopbackIp(client) ? true : 'unknown';
+      if (!attempt.serverInterfaces) return address.kind === 'samehost' && isLoopbackAddress(client) ? true : 'unknown';
       return attempt.serverInterfaces.some((iface) =>
         address.kind === 'samehost' ? sameIp(client, iface.address) : inNetwork(client, iface.address, maskBits(iface.netmask)),
       );
@@ -145,10 +145,6 @@ function regexMatches(token: string, value: string): boolean {
   } catch {
     return false;
   }
-}
-
-function isLoopbackIp(ip: string): boolean {
-  return isIPv4(ip) ? ip.startsWith('127.') : expandIPv6(ip) === '0000:0000:0000:0000:0000:0000:0000:0001';
 }
 
 function ipBytes(ip: string): number[] | undefined {

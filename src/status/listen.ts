@@ -1,11 +1,11 @@
 /** listen_addresses, read as a DBA would. Pure. */
+import { isLoopbackAddress } from '../hba/addresses.js';
 export interface ListenView {
   addresses: string | null;
   localOnly: boolean;
   noTcp: boolean;
 }
 
-const loopbackNames = new Set(['localhost', '127.0.0.1', '::1']);
 
 export function readListenAddresses(value: string | undefined): ListenView {
   if (value === undefined) return { addresses: null, localOnly: false, noTcp: false };
@@ -16,7 +16,7 @@ export function readListenAddresses(value: string | undefined): ListenView {
   return {
     addresses: value,
     noTcp: entries.length === 0,
-    localOnly: entries.length > 0 && entries.every((entry) => loopbackNames.has(entry) || entry.startsWith('127.')),
+    localOnly: entries.length > 0 && entries.every((entry) => isLoopbackAddress(entry)),
   };
 }
 
