@@ -5,7 +5,7 @@
  * socket directories libpq would try. Pure but for reading the service file
  * and checking which sockets exist.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -44,6 +44,8 @@ export interface ConnectionTarget {
   sslRootCertPem?: string;
   /** Connect from this local address (pgssl's enforcement proof). */
   localAddress?: string;
+  /** SCRAM channel binding as libpq's channel_binding: 'prefer' (the default: used when the server offers it over TLS) or 'disable'. */
+  channelBinding?: 'prefer' | 'disable';
 }
 
 /** Debian's directory first, then the upstream default, like a libpq built for Debian. */
@@ -85,7 +87,6 @@ export function resolveConnectionTarget(
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`invalid port "${portText}": expected a number from 1 to 65535`);
   }
-  const user = pick('user') ?? userInfo().username;
   const sslmode = (pick('sslmode') ?? 'prefer') as SslMode;
   if (!sslModes.includes(sslmode)) {
     throw new UsageError(`invalid sslmode "${sslmode}": expected one of ${sslModes.join(', ')}`);
@@ -99,6 +100,7 @@ export function resolveConnectionTarget(
   }
   // A list of hosts (libpq's failover syntax) is out of scope: pgssl works on one server.
   if (host.includes(',')) throw new UsageError(`pgssl connects to one server at a time; got the host list "${host}"`);
+  const user = pick('user') ?? rootsDefaultUser(host, port) ?? userInfo().username;
 
   return {
     host,
@@ -113,6 +115,29 @@ export function resolveConnectionTarget(
     socketDirsTried,
     applicationName: 'pgssl',
   };
+}
+
+/**
+ * Run as root with no user given, pgssl logs in over the socket as the
+ * server's OS user (the socket file's owner, usually postgres), the role
+ * `sudo -u postgres pgssl` would use; connect.ts connects as that OS user so
+ * that peer authentication lets it in. There is no "root" role to default to.
+ */
+function rootsDefaultUser(host: string, port: number): string | undefined {
+  if (!isSocketHost(host) || process.geteuid?.() !== 0) return undefined;
+  let owner: number;
+  try {
+    owner = statSync(join(host, `.s.PGSQL.${port}`)).uid;
+  } catch {
+    return undefined;
+  }
+  if (owner === 0) return undefined;
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(owner));
+    return line?.split(':')[0];
+  } catch {
+    return undefined;
+  }
 }
 
 export function isSocketHost(host: string): boolean {
