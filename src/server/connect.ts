@@ -3,9 +3,8 @@
  * OperationalError with an explanation when the server cannot be reached or
  * refuses us. Changes nothing.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { join } from 'node:path';
 import { checkServerIdentity, TLSSocket, type ConnectionOptions } from 'node:tls';
 import { socketFrom } from './boundSocket.js';
 import { peerChain } from './tlsProbe.js';
@@ -14,7 +13,7 @@ import type * as PgModule from 'pg';
 
 const pg = loadPg();
 import { PasswordRequired, explainConnectionError } from './connectionErrors.js';
-import { isSocketHost, type ConnectionTarget } from './connectionTarget.js';
+import { isSocketHost, socketOwnerForRoot, type ConnectionTarget } from './connectionTarget.js';
 import { lookupPasswordFile } from './pgpass.js';
 
 export type Client = PgModule.Client;
@@ -66,7 +65,10 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
   const attempts = tlsAttempts(target);
   let lastError: unknown;
   for (const [index, ssl] of attempts.entries()) {
-    const peerUid = socketPeerUid(target);
+    // Root on the server's host connects to the socket as the server's OS user: peer authentication compares
+    // the OS user the kernel recorded at connect(2) (SO_PEERCRED) with the role, and `sudo pgssl` should work as
+    // `sudo -u postgres pgssl` does.
+    const peerUid = socketOwnerForRoot(target.host, target.port);
     const client = new pg.Client({
       host: target.host,
       port: target.port,
@@ -118,24 +120,6 @@ function recordAuthentication(client: Client): void {
     const plus = (client as unknown as { enableChannelBinding?: boolean }).enableChannelBinding && tlsSocketOf(client) !== undefined && message.mechanisms?.includes('SCRAM-SHA-256-PLUS');
     authentications.set(client, plus ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-256');
   });
-}
-
-/**
- * Root on the server's host connects to the Unix socket as the server's OS
- * user (the socket file's owner): peer authentication, Debian's default for
- * local connections, compares the OS user the kernel recorded at connect(2)
- * (SO_PEERCRED) with the database user, and `sudo pgssl` should work as
- * `sudo -u postgres pgssl` does. Undefined when not root, over TCP, or when
- * the socket is root's own.
- */
-function socketPeerUid(target: ConnectionTarget): number | undefined {
-  if (!isSocketHost(target.host) || process.geteuid?.() !== 0) return undefined;
-  try {
-    const owner = statSync(join(target.host, `.s.PGSQL.${target.port}`)).uid;
-    return owner === 0 ? undefined : owner;
-  } catch {
-    return undefined; // no socket: the connect fails with its own explanation
-  }
 }
 
 /**

@@ -118,20 +118,29 @@ export function resolveConnectionTarget(
 }
 
 /**
- * Run as root with no user given, pgssl logs in over the socket as the
- * server's OS user (the socket file's owner, usually postgres), the role
- * `sudo -u postgres pgssl` would use; connect.ts connects as that OS user so
- * that peer authentication lets it in. There is no "root" role to default to.
+ * The OS user who owns the server's socket file, i.e. who runs the server,
+ * when pgssl runs as root and it is someone else; undefined otherwise. Root
+ * then acts as that user over the socket (peer authentication, Debian's
+ * default, admits nobody else as postgres): see connect.ts.
+ */
+export function socketOwnerForRoot(host: string, port: number): number | undefined {
+  if (!isSocketHost(host) || process.geteuid?.() !== 0) return undefined;
+  try {
+    const owner = statSync(join(host, `.s.PGSQL.${port}`)).uid;
+    return owner === 0 ? undefined : owner;
+  } catch {
+    return undefined; // no socket: the connect fails with its own explanation
+  }
+}
+
+/**
+ * Run as root with no user given, pgssl logs in as the socket owner's name
+ * (usually postgres), the role `sudo -u postgres pgssl` would use. There is
+ * no "root" role to default to.
  */
 function rootsDefaultUser(host: string, port: number): string | undefined {
-  if (!isSocketHost(host) || process.geteuid?.() !== 0) return undefined;
-  let owner: number;
-  try {
-    owner = statSync(join(host, `.s.PGSQL.${port}`)).uid;
-  } catch {
-    return undefined;
-  }
-  if (owner === 0) return undefined;
+  const owner = socketOwnerForRoot(host, port);
+  if (owner === undefined) return undefined;
   try {
     const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(owner));
     return line?.split(':')[0];
