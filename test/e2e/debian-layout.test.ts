@@ -125,6 +125,9 @@ async function createStockCluster(t: TestContext): Promise<StockCluster> {
   const port = await freePort();
   t.after(() => {
     run('pg_dropcluster', ['--stop', String(major), name]);
+    // pg_dropcluster leaves the folder when it holds files it does not know (the engine's *.pgssl-*.bak today).
+    rmSync(`/etc/postgresql/${major}/${name}`, { recursive: true, force: true });
+    rmSync(`/var/lib/postgresql/${major}/${name}`, { recursive: true, force: true });
   });
   mustRun('pg_createcluster', [String(major), name, '-p', String(port), '--start']);
   const cluster = { name, major, port, confDir: `/etc/postgresql/${major}/${name}`, dataDir: `/var/lib/postgresql/${major}/${name}` };
