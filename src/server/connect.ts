@@ -65,10 +65,11 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
   const attempts = tlsAttempts(target);
   let lastError: unknown;
   for (const [index, ssl] of attempts.entries()) {
-    // Root on the server's host connects to the socket as the server's OS user: peer authentication compares
-    // the OS user the kernel recorded at connect(2) (SO_PEERCRED) with the role, and `sudo pgssl` should work as
-    // `sudo -u postgres pgssl` does.
-    const peerUid = socketOwnerForRoot(target.host, target.port);
+    // Root logging in as the server's OS user's role (postgres) connects to the socket as that OS user: peer
+    // authentication compares the OS user the kernel recorded at connect(2) (SO_PEERCRED) with the role, and
+    // `sudo pgssl` should work as `sudo -u postgres pgssl` does. Any other role keeps root's identity, as libpq would.
+    const owner = socketOwnerForRoot(target.host, target.port);
+    const peerUid = owner?.name === target.user ? owner.uid : undefined;
     const client = new pg.Client({
       host: target.host,
       port: target.port,

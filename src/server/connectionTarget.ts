@@ -100,7 +100,9 @@ export function resolveConnectionTarget(
   }
   // A list of hosts (libpq's failover syntax) is out of scope: pgssl works on one server.
   if (host.includes(',')) throw new UsageError(`pgssl connects to one server at a time; got the host list "${host}"`);
-  const user = pick('user') ?? rootsDefaultUser(host, port) ?? userInfo().username;
+  // As root with no user given: the server's OS user's role (usually postgres), the one `sudo -u postgres pgssl`
+  // would use; there is no "root" role to default to.
+  const user = pick('user') ?? socketOwnerForRoot(host, port)?.name ?? userInfo().username;
 
   return {
     host,
@@ -120,30 +122,23 @@ export function resolveConnectionTarget(
 /**
  * The OS user who owns the server's socket file, i.e. who runs the server,
  * when pgssl runs as root and it is someone else; undefined otherwise. Root
- * then acts as that user over the socket (peer authentication, Debian's
- * default, admits nobody else as postgres): see connect.ts.
+ * acts as that user over the socket when it logs in as the role of the same
+ * name (peer authentication, Debian's default, admits nobody else as
+ * postgres): see connect.ts.
  */
-export function socketOwnerForRoot(host: string, port: number): number | undefined {
+export function socketOwnerForRoot(host: string, port: number): { uid: number; name: string } | undefined {
   if (!isSocketHost(host) || process.geteuid?.() !== 0) return undefined;
+  let uid: number;
   try {
-    const owner = statSync(join(host, `.s.PGSQL.${port}`)).uid;
-    return owner === 0 ? undefined : owner;
+    uid = statSync(join(host, `.s.PGSQL.${port}`)).uid;
   } catch {
     return undefined; // no socket: the connect fails with its own explanation
   }
-}
-
-/**
- * Run as root with no user given, pgssl logs in as the socket owner's name
- * (usually postgres), the role `sudo -u postgres pgssl` would use. There is
- * no "root" role to default to.
- */
-function rootsDefaultUser(host: string, port: number): string | undefined {
-  const owner = socketOwnerForRoot(host, port);
-  if (owner === undefined) return undefined;
+  if (uid === 0) return undefined;
   try {
-    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(owner));
-    return line?.split(':')[0];
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    const name = line?.split(':')[0];
+    return name ? { uid, name } : undefined;
   } catch {
     return undefined;
   }

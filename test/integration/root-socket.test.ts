@@ -33,6 +33,19 @@ describe('root on a peer-authenticated socket', { skip: process.getuid?.() !== 0
     assert.equal(process.geteuid?.(), 0, 'the effective uid is root again');
   });
 
+  it('-U postgres given explicitly works the same way', async () => {
+    const target = resolveConnectionTarget({ host: cluster.socketDir, port: String(cluster.port), username: 'postgres', dbname: 'postgres' }, { HOME: '/nonexistent' });
+    assert.equal(await withClient(target, async (client) => (await client.query('SELECT current_user AS u')).rows[0].u), 'postgres');
+  });
+
+  it('another role keeps root\'s own identity, as libpq would: peer refuses it with the fix named', async () => {
+    const asPostgres = resolveConnectionTarget({ host: cluster.socketDir, port: String(cluster.port), username: 'postgres', dbname: 'postgres' }, { HOME: '/nonexistent' });
+    await withClient(asPostgres, (client) => client.query('CREATE ROLE alice LOGIN'));
+    const target = resolveConnectionTarget({ host: cluster.socketDir, port: String(cluster.port), username: 'alice', dbname: 'postgres' }, { HOME: '/nonexistent' });
+    await assert.rejects(withClient(target, async () => undefined), /Peer authentication failed for user "alice".*OS user \(root\)/);
+    assert.equal(process.geteuid?.(), 0);
+  });
+
   it('an explicit user still wins (-U / PGUSER)', () => {
     assert.equal(resolveConnectionTarget({ host: cluster.socketDir, port: String(cluster.port), username: 'alice' }, { HOME: '/nonexistent' }).user, 'alice');
     assert.equal(resolveConnectionTarget({ host: cluster.socketDir, port: String(cluster.port) }, { HOME: '/nonexistent', PGUSER: 'bob' }).user, 'bob');
