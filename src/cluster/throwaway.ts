@@ -13,8 +13,12 @@ import { binariesReachableBy, findServerBinaries, serverMajor } from './binaries
 import { serverOsUser, type ServerOsUser } from './osUser.js';
 
 export interface ThrowawayOptions {
-  /** trust (default) or scram-sha-256 for TCP with this superuser password. */
-  auth?: 'trust' | 'scram';
+  /**
+   * trust (default); scram: trust on the socket, scram-sha-256 on TCP with `password`;
+   * peer-scram: `initdb --auth-local=peer --auth-host=scram-sha-256` and no password at all,
+   * the stock layout (as root, only the postgres OS user then gets in over the socket).
+   */
+  auth?: 'trust' | 'scram' | 'peer-scram';
   password?: string;
   /** Config files in a separate etc/ folder, like Debian's /etc/postgresql/N/main. */
   debianLayout?: boolean;
@@ -110,7 +114,7 @@ async function startIn(dir: string, options: ThrowawayOptions, osUser: ServerOsU
     return result.stdout?.toString() ?? '';
   };
 
-  const initArgs = ['-D', dataDir, '-U', 'postgres', '--no-sync', '--locale=C', '-E', 'UTF8', '--auth-local=trust'];
+  const initArgs = ['-D', dataDir, '-U', 'postgres', '--no-sync', '--locale=C', '-E', 'UTF8', `--auth-local=${options.auth === 'peer-scram' ? 'peer' : 'trust'}`];
   if (options.auth === 'scram') {
     const pwfile = join(dir, 'pwfile');
     writeFileSync(pwfile, `${options.password ?? 'secret'}\n`, { mode: 0o600 });
@@ -121,6 +125,9 @@ async function startIn(dir: string, options: ThrowawayOptions, osUser: ServerOsU
     } finally {
       rmSync(pwfile, { force: true });
     }
+  } else if (options.auth === 'peer-scram') {
+    initArgs.push('--auth-host=scram-sha-256');
+    runAsServer('initdb', initArgs);
   } else {
     initArgs.push('--auth-host=trust');
     runAsServer('initdb', initArgs);

@@ -4,6 +4,7 @@
  * refuses us. Changes nothing.
  */
 import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { checkServerIdentity, TLSSocket, type ConnectionOptions } from 'node:tls';
 import { socketFrom } from './boundSocket.js';
 import { peerChain } from './tlsProbe.js';
@@ -11,8 +12,8 @@ import { createRequire } from 'node:module';
 import type * as PgModule from 'pg';
 
 const pg = loadPg();
-import { explainConnectionError } from './connectionErrors.js';
-import { isSocketHost, type ConnectionTarget } from './connectionTarget.js';
+import { PasswordRequired, explainConnectionError } from './connectionErrors.js';
+import { isSocketHost, socketOwnerForRoot, type ConnectionTarget } from './connectionTarget.js';
 import { lookupPasswordFile } from './pgpass.js';
 
 export type Client = PgModule.Client;
@@ -64,6 +65,11 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
   const attempts = tlsAttempts(target);
   let lastError: unknown;
   for (const [index, ssl] of attempts.entries()) {
+    // Root logging in as the server's OS user's role (postgres) connects to the socket as that OS user: peer
+    // authentication compares the OS user the kernel recorded at connect(2) (SO_PEERCRED) with the role, and
+    // `sudo pgssl` should work as `sudo -u postgres pgssl` does. Any other role keeps root's identity, as libpq would.
+    const owner = socketOwnerForRoot(target.host, target.port);
+    const peerUid = owner?.name === target.user ? owner.uid : undefined;
     const client = new pg.Client({
       host: target.host,
       port: target.port,
@@ -73,9 +79,13 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
       ssl,
       // Called only when the server asks for a password, as libpq does.
       password: async () => password ?? (password = await passwordWhenAsked(target)),
+      // libpq's default (channel_binding=prefer): SCRAM-SHA-256-PLUS with tls-server-end-point whenever the
+      // server offers it over TLS. A certificate whose signature has no usable hash (Ed25519) then fails here as it fails for psql.
+      enableChannelBinding: target.channelBinding !== 'disable',
       connectionTimeoutMillis: 10_000,
-      ...(target.localAddress ? { stream: socketFrom(target.localAddress) } : {}),
+      ...(target.localAddress ? { stream: socketFrom(target.localAddress) } : peerUid !== undefined ? { stream: socketConnectingAs(peerUid) } : {}),
     } as PgModule.ClientConfig);
+    recordAuthentication(client);
     try {
       await client.connect();
       return client;
@@ -89,6 +99,51 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
     }
   }
   throw explainConnectionError(lastError, target);
+}
+
+/**
+ * What the server asked for when this session logged in: 'none' (trust, peer…),
+ * 'password' (cleartext), 'md5', 'SCRAM-SHA-256' or 'SCRAM-SHA-256-PLUS' (channel binding).
+ */
+export type Authentication = 'none' | 'password' | 'md5' | 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS';
+const authentications = new WeakMap<Client, Authentication>();
+
+export function authenticationOf(client: Client): Authentication {
+  return authentications.get(client) ?? 'none';
+}
+
+function recordAuthentication(client: Client): void {
+  const connection = (client as unknown as { connection?: { on?: (event: string, listener: (message: { mechanisms?: string[] }) => void) => void } }).connection;
+  connection?.on?.('authenticationCleartextPassword', () => authentications.set(client, 'password'));
+  connection?.on?.('authenticationMD5Password', () => authentications.set(client, 'md5'));
+  connection?.on?.('authenticationSASL', (message) => {
+    // The choice node-pg makes (crypto/sasl.js startSession): PLUS when enabled, over TLS, and offered.
+    const plus = (client as unknown as { enableChannelBinding?: boolean }).enableChannelBinding && tlsSocketOf(client) !== undefined && message.mechanisms?.includes('SCRAM-SHA-256-PLUS');
+    authentications.set(client, plus ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-256');
+  });
+}
+
+/**
+ * A socket whose connect(2) runs with the effective uid `uid`, for pg's
+ * `stream` option. Node connects a Unix socket synchronously inside
+ * Socket.connect (libuv's uv_pipe_connect), so the euid is switched only
+ * around that call and back before any other JavaScript runs; the kernel
+ * keeps the credentials of that moment for the life of the connection.
+ */
+function socketConnectingAs(uid: number): () => Socket {
+  return () => {
+    const socket = new Socket();
+    const connect = socket.connect.bind(socket) as (path: string) => Socket;
+    (socket as unknown as { connect: (path: string) => Socket }).connect = (path: string) => {
+      process.seteuid!(uid);
+      try {
+        return connect(path);
+      } finally {
+        process.seteuid!(0);
+      }
+    };
+    return socket;
+  };
 }
 
 /**
@@ -163,7 +218,7 @@ async function passwordWhenAsked(target: ConnectionTarget): Promise<string> {
   });
   if (fromFile !== undefined) return fromFile;
   if (target.promptPassword === 'never' || !process.stdin.isTTY) {
-    throw new Error('password authentication is required and no password was supplied');
+    throw new PasswordRequired();
   }
   return askPassword(target);
 }

@@ -6,6 +6,52 @@ import { userInfo } from 'node:os';
 import { OperationalError, messageOf, pgErrorFields } from '../errors.js';
 import { describeTarget, isSocketHost, type ConnectionTarget } from './connectionTarget.js';
 
+/**
+ * The server asked for a password and pgssl had none to give (no PGPASSWORD,
+ * no ~/.pgpass line, no terminal). Thrown by the password callback, so its
+ * presence proves the server got as far as asking.
+ */
+export class PasswordRequired extends Error {
+  override name = 'PasswordRequired';
+  constructor() {
+    super('password authentication is required and no password was supplied');
+  }
+}
+
+/**
+ * How far a failed login got. PostgreSQL picks the first pg_hba.conf rule that
+ * matches and only then authenticates with that rule's method ("The
+ * pg_hba.conf File"), so a demand for a password, or a refused one, proves
+ * that a rule let the connection through pg_hba.conf.
+ * - password-required: asked for a password, pgssl had none
+ * - password-refused: a password was given and refused (28P01)
+ * - refused-no-encryption: no rule for a plain connection ("no encryption" from 14, "SSL off" before)
+ * - no-hba-entry: no rule for this connection even with TLS
+ * - hba-reject: a `reject` rule matched
+ * - channel-binding: SCRAM channel binding (tls-server-end-point) failed, as it fails for libpq clients
+ */
+export type LoginFailure = 'password-required' | 'password-refused' | 'refused-no-encryption' | 'no-hba-entry' | 'hba-reject' | 'channel-binding' | 'other';
+
+export function classifyLoginFailure(error: unknown): LoginFailure {
+  const chain: unknown[] = [];
+  for (let e: unknown = error; e !== undefined && e !== null && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
+  const text = chain.map(messageOf).join(' | ');
+  const codes = chain.map((e) => pgErrorFields(e)?.code);
+  // node-pg's own words when SCRAM starts without a password (a password callback that gave none).
+  if (chain.some((e) => e instanceof PasswordRequired) || /password authentication is required|client password must be a string/i.test(text)) return 'password-required';
+  if (codes.includes('28P01') || /password authentication failed/i.test(text)) return 'password-refused';
+  if (/no pg_hba\.conf entry/i.test(text)) return /no encryption|SSL off/.test(text) ? 'refused-no-encryption' : 'no-hba-entry';
+  if (/pg_hba\.conf rejects connection/i.test(text)) return 'hba-reject';
+  // The server's (be_tls_get_certificate_hash) and node-pg's words when the certificate's signature has no usable hash.
+  if (/channel binding|could not find digest for NID|certificate signature algorithm/i.test(text)) return 'channel-binding';
+  return 'other';
+}
+
+/** The failures that prove a rule matched in pg_hba.conf: the server went on to authenticate. */
+export function passedHba(failure: LoginFailure): boolean {
+  return failure === 'password-required' || failure === 'password-refused';
+}
+
 export function explainConnectionError(error: unknown, target: ConnectionTarget): OperationalError {
   const where = describeTarget(target);
   const code = (error as { code?: string } | undefined)?.code;

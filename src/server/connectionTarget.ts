@@ -5,7 +5,7 @@
  * socket directories libpq would try. Pure but for reading the service file
  * and checking which sockets exist.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -44,6 +44,8 @@ export interface ConnectionTarget {
   sslRootCertPem?: string;
   /** Connect from this local address (pgssl's enforcement proof). */
   localAddress?: string;
+  /** SCRAM channel binding as libpq's channel_binding: 'prefer' (the default: used when the server offers it over TLS) or 'disable'. */
+  channelBinding?: 'prefer' | 'disable';
 }
 
 /** Debian's directory first, then the upstream default, like a libpq built for Debian. */
@@ -85,7 +87,6 @@ export function resolveConnectionTarget(
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`invalid port "${portText}": expected a number from 1 to 65535`);
   }
-  const user = pick('user') ?? userInfo().username;
   const sslmode = (pick('sslmode') ?? 'prefer') as SslMode;
   if (!sslModes.includes(sslmode)) {
     throw new UsageError(`invalid sslmode "${sslmode}": expected one of ${sslModes.join(', ')}`);
@@ -99,6 +100,9 @@ export function resolveConnectionTarget(
   }
   // A list of hosts (libpq's failover syntax) is out of scope: pgssl works on one server.
   if (host.includes(',')) throw new UsageError(`pgssl connects to one server at a time; got the host list "${host}"`);
+  // As root with no user given: the server's OS user's role (usually postgres), the one `sudo -u postgres pgssl`
+  // would use; there is no "root" role to default to.
+  const user = pick('user') ?? socketOwnerForRoot(host, port)?.name ?? userInfo().username;
 
   return {
     host,
@@ -113,6 +117,31 @@ export function resolveConnectionTarget(
     socketDirsTried,
     applicationName: 'pgssl',
   };
+}
+
+/**
+ * The OS user who owns the server's socket file, i.e. who runs the server,
+ * when pgssl runs as root and it is someone else; undefined otherwise. Root
+ * acts as that user over the socket when it logs in as the role of the same
+ * name (peer authentication, Debian's default, admits nobody else as
+ * postgres): see connect.ts.
+ */
+export function socketOwnerForRoot(host: string, port: number): { uid: number; name: string } | undefined {
+  if (!isSocketHost(host) || process.geteuid?.() !== 0) return undefined;
+  let uid: number;
+  try {
+    uid = statSync(join(host, `.s.PGSQL.${port}`)).uid;
+  } catch {
+    return undefined; // no socket: the connect fails with its own explanation
+  }
+  if (uid === 0) return undefined;
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
+    const name = line?.split(':')[0];
+    return name ? { uid, name } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function isSocketHost(host: string): boolean {

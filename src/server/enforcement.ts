@@ -10,6 +10,7 @@ import { evaluateHba, ruleCoversAddress } from '../hba/evaluate.js';
 import type { HbaRule } from '../hba/model.js';
 import { messageOf } from '../errors.js';
 import { closeInBackground, observedTlsOf, openClient, type ObservedTls } from './connect.js';
+import { classifyLoginFailure, passedHba, type LoginFailure } from './connectionErrors.js';
 import type { ConnectionTarget } from './connectionTarget.js';
 
 export interface EnforcementAttempt {
@@ -21,6 +22,14 @@ export interface EnforcementAttempt {
   plainMessage: string;
   tlsAccepted: boolean;
   tlsMessage: string;
+  /**
+   * How the TLS attempt ended: 'connected', or why it stopped. 'password-required'
+   * and 'password-refused' are passes: the server authenticates only after a
+   * pg_hba.conf rule matched, and pgssl has no password for that user (peer on the
+   * socket, scram on TCP, no password: Debian's default).
+   */
+  tlsOutcome: 'connected' | LoginFailure;
+  plainOutcome: 'connected' | LoginFailure;
 }
 
 export interface EnforcementProof {
@@ -93,7 +102,7 @@ function pickDatabase(tokens: { value: string; quoted: boolean }[], user: string
 
 async function attemptPair(admin: ConnectionTarget, where: { host: string; port: number; source: string; user: string; database: string }) {
   const base = { ...admin, host: where.host, port: where.port, user: where.user, database: where.database, localAddress: where.source, promptPassword: 'never' as const, socketDirsTried: undefined };
-  const outcome = async (sslmode: 'disable' | 'require'): Promise<{ connected: boolean; message: string; observedTls?: ObservedTls }> => {
+  const outcome = async (sslmode: 'disable' | 'require'): Promise<{ connected: boolean; message: string; failure?: LoginFailure; observedTls?: ObservedTls }> => {
     try {
       const client = await openClient({ ...base, sslmode });
       const observedTls = observedTlsOf(client);
@@ -102,22 +111,23 @@ async function attemptPair(admin: ConnectionTarget, where: { host: string; port:
     } catch (error) {
       // The server's own words, not our explanation around them.
       const cause = (error as { cause?: unknown }).cause;
-      return { connected: false, message: messageOf(cause ?? error) };
+      return { connected: false, message: messageOf(cause ?? error), failure: classifyLoginFailure(error) };
     }
   };
   // Independent connections (each from its own port of the source address): tried at once.
   const [plain, tls] = await Promise.all([outcome('disable'), outcome('require')]);
-  // Past pg_hba.conf means connected, or stopped later by authentication (a password we do not have).
-  const pastHba = tls.connected || /password authentication failed|asks for a password|authentication failed for user/i.test(tls.message);
   return {
     source: where.source,
     user: where.user,
     database: where.database,
     // "no encryption" from PostgreSQL 14 on, "SSL off" before.
-    plainRefused: !plain.connected && /no encryption|SSL off/.test(plain.message),
+    plainRefused: plain.failure === 'refused-no-encryption',
     plainMessage: plain.message,
-    tlsAccepted: pastHba && !/no pg_hba\.conf entry|rejects connection/.test(tls.message),
+    plainOutcome: plain.failure ?? ('connected' as const),
+    // Past pg_hba.conf means connected, or stopped later by authentication (a password we do not have).
+    tlsAccepted: tls.connected || passedHba(tls.failure!),
     observedTls: tls.observedTls,
     tlsMessage: tls.message,
+    tlsOutcome: tls.failure ?? ('connected' as const),
   };
 }
