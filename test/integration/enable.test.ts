@@ -12,7 +12,7 @@ import pg from 'pg';
 import { socketFrom } from '../../src/server/boundSocket.js';
 import { pgsslLockKey } from '../../src/server/advisoryLock.js';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
-import { startCluster, type Cluster } from '../support/cluster.js';
+import { opensslServerCert, startCluster, type Cluster } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
 import { snapshot } from '../support/snapshot.js';
 import { tempDir } from '../support/tempDir.js';
@@ -326,6 +326,25 @@ describe('enable with other certificate sources', () => {
       assert.equal(r.code, 0, r.stderr);
       const verified = psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${join(dir, 'corp.crt')}`, 'SELECT 1');
       assert.equal(verified.code, 0, verified.stderr);
+    } finally {
+      cluster.stop();
+    }
+  });
+
+  it('--allow-name-mismatch: a certificate that names another host is verified by its chain only, and the report says the name was not checked', async () => {
+    const cluster = await startCluster({ hba: remoteHba });
+    try {
+      const files = opensslServerCert(tempDir('pgssl-mismatch'), { cn: 'db.example.com', san: 'DNS:db.example.com' });
+      const refused = await enable(cluster, stateDir(), ['--cert-file', files.cert, '--key-file', files.key, '--ca-file', files.ca]);
+      assert.equal(refused.code, 2, 'without the flag: refused before any change');
+      assert.match(refused.stderr, /NAME_NOT_COVERED[\s\S]*--allow-name-mismatch/);
+      const r = await enable(cluster, stateDir(), ['--cert-file', files.cert, '--key-file', files.key, '--ca-file', files.ca, '--allow-name-mismatch']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.report.verification.tls.hostNameChecked, false);
+      assert.match(r.stderr, /verify-ca handshake .*host name not checked: --allow-name-mismatch/);
+      assert.ok(r.report.nextSteps.some((s: string) => /Not checked: the host name/.test(s)));
+      const byName = psql(`host=db.example.com hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${files.ca}`, 'SELECT 1');
+      assert.equal(byName.code, 0, `clients that use the certificate's name verify it in full: ${byName.stderr}`);
     } finally {
       cluster.stop();
     }

@@ -38,6 +38,8 @@ export interface EnablePlan {
   hba: RewritePlan;
   /** The name verify-full checks: one the certificate covers. */
   verifyName: string;
+  /** False only with --allow-name-mismatch and a certificate that covers none of the names: the chain is verified, the name is not. */
+  checkHostName: boolean;
   nothingToChange: boolean;
 }
 
@@ -94,6 +96,7 @@ export async function planEnable(pre: Preflight, options: EnableOptions, stateDi
     backups: [],
   };
   report.sessions.withoutTls = pre.sessions.filter((s) => !s.tls);
+  const verifyName = pickVerifyName(decision.certificatePem, connectHost, hosts);
   return {
     connectHost,
     host,
@@ -101,7 +104,8 @@ export async function planEnable(pre: Preflight, options: EnableOptions, stateDi
     files,
     settings,
     hba,
-    verifyName: pickVerifyName(decision.certificatePem, connectHost, hosts),
+    verifyName,
+    checkHostName: !(options.allowNameMismatch && decision.certificatePem !== '' && !coversName(decision.certificatePem, verifyName)),
     nothingToChange: files.length === 0 && settings.length === 0 && hba.changes.length === 0,
   };
 }
@@ -141,6 +145,14 @@ async function planHbaRewrite(pre: Preflight, options: EnableOptions): Promise<R
     plan = planRewrite(pre.hba, { ...rewrite, exclude });
   }
   return plan;
+}
+
+function coversName(certificatePem: string, name: string): boolean {
+  try {
+    return covers(new X509Certificate(certificatePem), name);
+  } catch {
+    return false;
+  }
 }
 
 function pickVerifyName(certificatePem: string, connectHost: string, hosts: string[]): string {

@@ -118,7 +118,7 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
       'Standbys: add sslmode=verify-full sslrootcert=… to primary_conninfo, so that replication is verified too.',
       `The certificate expires on ${plan.decision.notAfter.slice(0, 10)}: pgssl status warns 30 days before.`,
     );
-    if (report.verification.tls && !report.verification.tls.pgStatSsl) report.nextSteps.push(`Not checked: ${report.verification.tls.pgStatSslSkipped}`);
+    for (const gap of report.verification.tls?.notChecked ?? []) report.nextSteps.push(`Not checked: ${gap}`);
     return report;
   } catch (error) {
     const final = error instanceof PgsslError && (error as { report?: EnableReport }).report ? error : finalError(error, report, Boolean(changes?.journal?.changed));

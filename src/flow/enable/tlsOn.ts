@@ -40,13 +40,14 @@ export function tlsOnStep(pre: Preflight, plan: EnablePlan, report: EnableReport
       checkpoint();
       const { decision } = plan;
       const tls = await afterReload(reload, target, (result) => result.ok, () =>
-        verifyTls(target, { host: plan.connectHost, port: pre.port, verifyName: plan.verifyName, caPem: decision.trustPem, expectedCertificatePem: decision.certificatePem, loadedAfter: reload?.loadedBefore }),
+        verifyTls(target, { host: plan.connectHost, port: pre.port, verifyName: plan.verifyName, checkHostName: plan.checkHostName, caPem: decision.trustPem, expectedCertificatePem: decision.certificatePem, loadedAfter: reload?.loadedBefore }),
       );
       report.verification.tls = tls;
       if (!tls.ok) throw new VerificationFailed(`TLS does not work after turning it on: ${tls.reason}${await serverLogHint(client, pre.dataDirectory)}`);
-      view.ok(`verify-full handshake with ${tls.address} as "${tls.verifiedName}": ${tls.protocol}, ${tls.cipher}; serving the installed certificate (SHA-256 ${fingerprintOf(decision.certificatePem).slice(0, 16)}…)`);
+      const handshake = tls.hostNameChecked ? `verify-full handshake with ${tls.address} as "${tls.verifiedName}"` : `verify-ca handshake with ${tls.address} (host name not checked: --allow-name-mismatch)`;
+      view.ok(`${handshake}: ${tls.protocol}, ${tls.cipher}; serving the installed certificate (SHA-256 ${fingerprintOf(decision.certificatePem).slice(0, 16)}…)${tls.authentication ? `; logged in with ${tls.authentication}` : ''}`);
       if (tls.pgStatSsl) view.ok(`pg_stat_ssl for that session: ssl=${tls.pgStatSsl.ssl}, ${tls.pgStatSsl.version}, ${tls.pgStatSsl.cipher}, ${tls.pgStatSsl.bits} bits`);
-      else view.warn(tls.pgStatSslSkipped ?? 'pg_stat_ssl not read');
+      for (const gap of tls.notChecked) view.warn(`not checked: ${gap}`);
       return plan.settings.length > 0 || filesChanged ? 'done' : 'already-done';
     },
   };
