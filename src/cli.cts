@@ -182,6 +182,34 @@ Exit codes: 0 done and compliant, 1 could not run (nothing changed, or undone), 
     )
     .action(async (options, command: Command) => runEnableAction(options, command));
 
+  addConnectionOptions(
+    program
+      .command('disable')
+      .description('the safe reverse order: hostssl → host first and proven, only then ssl = off and proven (undone on failure)')
+      .option('-y, --yes', 'accept the default answer to every question (scripts)')
+      .option('--non-interactive', 'never ask; fail naming the flag when an answer is missing (implied without a terminal)')
+      .option('--dry-run', 'show the plan (pg_hba.conf diff, settings, what clients lose) and change nothing')
+      .option('--all-rules', 'loosen every remote hostssl rule, not only those pgssl converted')
+      .option('--keep-ssl', 'loosen pg_hba.conf but leave TLS on')
+      .option('--include-loopback', 'with --all-rules: loopback-only hostssl rules too'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sudo -u postgres pgssl disable --dry-run          what would change, and what clients lose
+  sudo -u postgres pgssl disable --yes --keep-ssl   TLS optional again, still offered
+  pgssl disable --yes --json --all-rules            scripts: every remote hostssl rule, then ssl = off
+
+Exit codes: 0 done, 1 could not run (nothing changed, or undone), 2 bad usage or a lockout refused,
+3 verification failed (every change undone).`,
+    )
+    .action(async (options, command: Command) => {
+      const { disableCommand } = await loadCommands();
+      const all = command.optsWithGlobals();
+      process.exitCode = await disableCommand({ ...connectionFlags(options), json: all.json, color: all.color, yes: options.yes, nonInteractive: options.nonInteractive, dryRun: options.dryRun, allRules: options.allRules, keepSsl: options.keepSsl, includeLoopback: options.includeLoopback });
+    });
+
   const rollback = program
     .command('rollback')
     .description('undo the last applied pgssl run on this server from its journal: settings as settings, files byte for byte')

@@ -7,6 +7,7 @@
 export { certInspectCommand } from './certInspect.js';
 export { clientCertCommand } from './clientCert.js';
 export { demoCommand } from './demo.js';
+export { disableCommand } from './disable.js';
 export { enableCommand } from './enable.js';
 export { hbaCheckCommand, hbaExplainCommand, hbaRewriteCommand } from './hba.js';
 export { optionProblems, optionProblemsMessage } from './optionRules.js';

@@ -78,6 +78,14 @@ export class RunChanges {
     await this.context.client.query(alterSystemStatement(name, value));
   }
 
+  /** ALTER SYSTEM RESET name, after recording the postgresql.auto.conf value it removes. */
+  async resetSetting(name: string): Promise<void> {
+    if (!/^[a-z_]+$/.test(name)) throw new Error(`unexpected setting name "${name}"`);
+    const current = await readAutoConfValues(this.context.client, this.context.autoConfPath);
+    this.openJournal().record({ kind: 'setting', name, before: current.get(name) ?? null, after: null });
+    await this.context.client.query(`ALTER SYSTEM RESET ${name}`);
+  }
+
   /** Ends a backend (never undone: the client reconnects by itself). */
   async terminate(pid: number, what: string): Promise<void> {
     this.openJournal().record({ kind: 'terminated', pid, what });

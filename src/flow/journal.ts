@@ -41,7 +41,8 @@ export interface SettingEntry {
   name: string;
   /** The value in postgresql.auto.conf before pgssl's ALTER SYSTEM; null when it had none. */
   before: string | null;
-  after: string;
+  /** What pgssl left there: a value, or null after ALTER SYSTEM RESET. */
+  after: string | null;
 }
 
 export interface TerminatedEntry {

@@ -6,7 +6,8 @@ import type { Finding } from '../status/findings.js';
 import type { SettingChange } from './tlsSettings.js';
 import type { UndoResult } from './undo.js';
 
-export type StepId = 'preflight' | 'certificates' | 'install-files' | 'tls-on' | 'enforce' | 'sessions' | 'report';
+/** Stable step ids: journals, --json and tests refer to them (enable's, then disable's). */
+export type StepId = 'preflight' | 'certificates' | 'install-files' | 'tls-on' | 'enforce' | 'sessions' | 'report' | 'loosen' | 'tls-off';
 export type StepStatus = 'planned' | 'done' | 'already-done' | 'skipped' | 'failed' | 'undone';
 
 export interface StepReport {
@@ -16,7 +17,7 @@ export interface StepReport {
   details: string[];
 }
 
-export const stepTitles: Record<StepId, string> = {
+export const stepTitles: Record<Exclude<StepId, 'loosen' | 'tls-off'>, string> = {
   preflight: 'Connect and learn',
   certificates: 'Certificates',
   'install-files': 'Install the certificate files',
@@ -62,7 +63,7 @@ export function emptyReport(dryRun: boolean): EnableReport {
     pgssl: { command: 'enable', reportVersion: 1 },
     dryRun,
     server: { version: '', dataDirectory: '', hbaFile: '', port: 0, systemIdentifier: '' },
-    steps: (Object.keys(stepTitles) as StepId[]).map((id) => ({ id, title: stepTitles[id], status: 'planned', details: [] })),
+    steps: (Object.keys(stepTitles) as (keyof typeof stepTitles)[]).map((id) => ({ id, title: stepTitles[id], status: 'planned', details: [] })),
     files: [],
     settings: [],
     hba: { changes: [], kept: [], holes: [], diff: '', backups: [] },

@@ -163,7 +163,7 @@ function planActions(journal: Journal, autoConf: Map<string, string>, resolution
       if (now === entry.before && now !== entry.after) actions.push({ index, kind: 'nothing', what: entry.name });
       else if (now === entry.after || resolution === 'force') actions.push({ index, kind: 'setting', entry });
       else {
-        result.conflicts.push({ what: entry.name, mergeable: true, message: `${entry.name} is '${now ?? '(not set)'}' in postgresql.auto.conf now; pgssl set '${entry.after}' (before: ${entry.before === null ? 'not set' : `'${entry.before}'`})` });
+        result.conflicts.push({ what: entry.name, mergeable: true, message: `${entry.name} is '${now ?? '(not set)'}' in postgresql.auto.conf now; pgssl ${entry.after === null ? 'reset it' : `set '${entry.after}'`} (before: ${entry.before === null ? 'not set' : `'${entry.before}'`})` });
         result.kept.push(`${entry.name}: changed since pgssl set it, left as it is`);
       }
       continue;
@@ -195,7 +195,26 @@ function planActions(journal: Journal, autoConf: Map<string, string>, resolution
     if (resolution === 'merge' && conflict.merged) actions.push({ index, kind: 'restore', entry, content: conflict.merged, merged: true });
     else result.kept.push(`${entry.path}: changed since pgssl wrote it, left as it is`);
   }
-  return actions;
+  return inJournalOrderWithinSettingRuns(actions);
+}
+
+/**
+ * Settings in a row take effect together (nothing reloads between them), so
+ * their order only shapes postgresql.auto.conf, where ALTER SYSTEM appends a
+ * name it adds: undoing a row of RESETs in journal order puts the lines back
+ * where they were, byte for byte.
+ */
+function inJournalOrderWithinSettingRuns(actions: Action[]): Action[] {
+  const ordered: Action[] = [];
+  for (let i = 0; i < actions.length; ) {
+    let j = i;
+    while (j < actions.length && actions[j].kind === 'setting') j++;
+    if (j > i) {
+      ordered.push(...actions.slice(i, j).reverse());
+      i = j;
+    } else ordered.push(actions[i++]);
+  }
+  return ordered;
 }
 
 function readBackup(entry: FileEntry): Buffer {

@@ -131,3 +131,34 @@ async function attemptPair(admin: ConnectionTarget, where: { host: string; port:
     tlsOutcome: tls.failure ?? ('connected' as const),
   };
 }
+
+/**
+ * pgssl disable's proof, the enforcement proof reversed: from a local source
+ * address only a loosened rule covers, a plain connection must get past
+ * pg_hba.conf (connected, or asked for a password). Read-only.
+ */
+export async function proveLoosened(admin: ConnectionTarget, input: {
+  connectHost: string;
+  port: number;
+  rulesAfter: HbaRule[];
+  loosened: HbaRule[];
+  hostAddresses: string[];
+  regularExpressions: boolean;
+  memberOf: string[];
+}): Promise<EnforcementProof> {
+  const sources = [...loopbackSources, ...input.hostAddresses.filter((a) => isIPv4(a))];
+  for (const rule of input.loosened.filter((r) => !r.databases.some((t) => !t.quoted && t.value === 'replication'))) {
+    const user = pickName(rule.users, admin.user);
+    const database = pickDatabase(rule.databases, user, admin.database);
+    if (!user || !database) continue;
+    for (const source of sources) {
+      if (ruleCoversAddress(rule, source) !== true) continue;
+      const plain = evaluateHba(input.rulesAfter, { local: false, ssl: false, database, user, address: source, memberOf: input.memberOf }, input);
+      if (plain.verdict !== 'allow' || plain.rule?.line !== rule.line || plain.rule.file !== rule.file) continue;
+      const { observedTls: _tls, ...attempt } = await attemptPair(admin, { host: input.connectHost, port: input.port, source, user, database });
+      const plainPassed = attempt.plainOutcome === 'connected' || passedHba(attempt.plainOutcome);
+      return { ok: plainPassed, attempts: [{ rule: `${rule.file}:${rule.line}`, ...attempt }] };
+    }
+  }
+  return { ok: true, attempts: [], skipped: 'no loosened rule covers an address this host can connect from (127.0.0.2… or its own addresses); the server\'s own parse (pg_hba_file_rules) shows the rules in force' };
+}
