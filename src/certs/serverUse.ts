@@ -58,7 +58,7 @@ export function serverKeyProblems(key: KeyObject, path: string): CertProblem[] {
   }
   if (type === 'ed25519' || type === 'ed448') {
     // Measured with psql against a server with an Ed25519 certificate and scram-sha-256 over TCP
-    // (test/integration/ed25519.test.ts): libpq's tls-server-end-point channel binding hashes the
+    // (test/integration/cert-refusal.test.ts): libpq's tls-server-end-point channel binding hashes the
     // certificate with its signature's digest, and EdDSA has none.
     return problem(
       `an ${type === 'ed25519' ? 'Ed25519' : 'Ed448'} certificate: psql and every libpq client that logs in with SCRAM over TLS fail with "could not find digest for NID UNDEF" (channel binding cannot hash an EdDSA certificate); they connect only with channel_binding=disable, which gives up the protection channel binding exists for`,
@@ -79,7 +79,7 @@ export function serverCertificateProblems(cert: X509Certificate, path: string): 
       id: 'NOT_A_SERVER_CERT',
       severity: 'error',
       file: path,
-      message: `${path}: its extendedKeyUsage is ${names}, without serverAuth: libpq (OpenSSL "unsupported certificate purpose"), Go and pgJDBC refuse it as a server certificate${eku.includes('1.3.6.1.5.5.7.3.2') ? ' (this is a client certificate)' : ''}`,
+      message: `${path}: its extendedKeyUsage is ${names}, without serverAuth: libpq refuses it whenever it verifies the server (verify-ca, verify-full, or require with a root certificate: "SSL error: certificate verify failed"), and so do Go and pgJDBC${eku.includes('1.3.6.1.5.5.7.3.2') ? ' (this is a client certificate)' : ''}`,
       fix: 'Give the server certificate (extendedKeyUsage serverAuth, or none) with --cert-file, or let `pgssl enable` issue one.',
     });
   }

@@ -89,6 +89,19 @@ export const statusReportShape: Shape = {
     'servedCertificate?': certificateShape,
     'servedChainLength?': 'number',
   },
+  weakTls: {
+    'skipped?': 'string',
+    results: [
+      {
+        probe: oneOf('TLSv1', 'TLSv1.1', 'static-rsa', 'cbc', '3des', 'rc4', 'null', 'anonymous', 'export'),
+        kind: oneOf('protocol', 'cipher'),
+        outcome: oneOf('accepted', 'refused', 'untestable', 'failed'),
+        'protocol?': 'string',
+        'cipher?': 'string',
+        'reason?': 'string',
+      },
+    ],
+  },
   locality: { local: oneOf(true, false, 'unknown'), 'reason?': 'string' },
   files: [
     {
