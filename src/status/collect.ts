@@ -4,6 +4,7 @@
  * sessions. Read-only from start to end.
  */
 import { X509Certificate } from 'node:crypto';
+import { serverCertificateProblems } from '../certs/serverUse.js';
 import { summarizeCertificate } from '../certs/x509.js';
 import { withClient, type Client, type ObservedTls } from '../server/connect.js';
 import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
@@ -122,13 +123,15 @@ async function probeServedTls(host: string | undefined, port: number, now: Date)
 function tlsEvidence(host: string, port: number, result: TlsProbeResult, now: Date): TlsEvidence {
   const probedAt = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (!result.accepted) return { probedAt, accepted: false, reason: result.reason };
+  const leaf = result.chainDer[0] ? new X509Certificate(result.chainDer[0]) : undefined;
   return {
     probedAt,
     accepted: true,
     protocol: result.protocol,
     cipher: result.cipher,
     cipherBits: result.cipherBits,
-    servedCertificate: result.chainDer[0] ? summarizeCertificate(new X509Certificate(result.chainDer[0]), now) : undefined,
+    servedCertificate: leaf ? summarizeCertificate(leaf, now) : undefined,
     servedChainLength: result.chainDer.length,
+    servedCertificateProblems: leaf ? serverCertificateProblems(leaf, 'the served certificate').map(({ id, severity, message, fix }) => ({ id, severity, message, fix })) : undefined,
   };
 }

@@ -16,6 +16,8 @@ export interface TlsEvidence {
   cipherBits?: number;
   servedCertificate?: CertificateSummary;
   servedChainLength?: number;
+  /** Why clients would refuse the served certificate (certs/serverUse.ts): key type, purpose, names. */
+  servedCertificateProblems?: { id: string; severity: 'error' | 'warning'; message: string; fix: string }[];
 }
 
 /** Handshakes that offered only weak suites or old protocols (server/weakTls.ts). */

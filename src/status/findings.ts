@@ -68,6 +68,16 @@ function tlsFindings(evidence: StatusEvidence): Finding[] {
       fix: 'Use a CA-signed certificate (`pgssl enable` creates a private CA by default, or pass your own with --cert-file/--key-file/--ca-file).',
     });
   }
+  const unsuitable = tls.accepted ? (tls.servedCertificateProblems ?? []) : [];
+  if (unsuitable.length > 0) {
+    findings.push({
+      id: 'SERVED_CERT_UNSUITABLE',
+      severity: unsuitable.some((p) => p.severity === 'error') ? 'error' : 'warning',
+      message: 'TLS works, but clients will refuse the certificate the server serves, or cannot log in over it:',
+      fix: unsuitable.map((p) => p.fix).filter((fix, i, all) => all.indexOf(fix) === i).join(' '),
+      items: unsuitable.map((p) => `${p.id}: ${p.message.replace(/^the served certificate: /, '')}`),
+    });
+  }
   if (listen.localOnly) {
     findings.push({
       id: 'LISTEN_LOCAL_ONLY',

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runPgssl } from '../support/cli.js';
+import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
 import { snapshot } from '../support/snapshot.js';
@@ -54,6 +54,12 @@ describe('server certificates clients cannot use', () => {
       const withoutBinding = psql(`${conninfo} channel_binding=disable`, sql, { PGPASSWORD: 'secret' });
       assert.equal(withoutBinding.code, 0, withoutBinding.stderr);
       assert.match(withoutBinding.stdout, /^TLSv1\.[23]$/, 'TLS itself works: only channel binding fails');
+      // pgssl's own TLS probe logs in to nothing, so the handshake works; status must still say clients cannot log in.
+      const status = await runPgssl(['status', '--json'], { env: cluster.env() });
+      assert.equal(status.code, 3, status.stdout);
+      const finding = parseJsonOutput(status).findings.find((f: { id: string }) => f.id === 'SERVED_CERT_UNSUITABLE');
+      assert.equal(finding?.severity, 'error');
+      assert.match(finding.items.join('\n'), /KEY_TYPE_UNSUITABLE: an Ed25519 certificate: .*could not find digest for NID UNDEF/);
     } finally {
       await cluster.query('ALTER SYSTEM RESET ssl');
       await cluster.reload();

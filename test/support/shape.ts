@@ -88,6 +88,7 @@ export const statusReportShape: Shape = {
     'cipherBits?': 'number',
     'servedCertificate?': certificateShape,
     'servedChainLength?': 'number',
+    'servedCertificateProblems?': [{ id: 'string', severity: oneOf('error', 'warning'), message: 'string', fix: 'string' }],
   },
   weakTls: {
     'skipped?': 'string',

@@ -135,6 +135,15 @@ describe('evaluateFindings', () => {
     assert.deepEqual(findings.map((f) => [f.id, f.severity]), [['WEAK_MIN_PROTOCOL', 'info']]);
     assert.match(findings[0].message, /refused real TLS 1\.0 handshakes today \(tlsv1 alert internal error\)/);
   });
+  it('SERVED_CERT_UNSUITABLE: an error when a problem is, with every problem listed', () => {
+    const problem = (id: string, severity: 'error' | 'warning') => ({ id, severity, message: `the served certificate: ${id} text`, fix: `fix ${id}.` });
+    const served = (...problems: ReturnType<typeof problem>[]) => evaluateFindings(evidence({ tls: { probedAt: 'x', accepted: true, servedCertificateProblems: problems } }), { now, expiryWarnDays: 30 });
+    const bad = served(problem('KEY_TYPE_UNSUITABLE', 'error'), problem('NO_SUBJECT_ALT_NAME', 'warning'));
+    assert.deepEqual(bad.map((f) => [f.id, f.severity]), [['SERVED_CERT_UNSUITABLE', 'error']]);
+    assert.deepEqual(bad[0].items, ['KEY_TYPE_UNSUITABLE: KEY_TYPE_UNSUITABLE text', 'NO_SUBJECT_ALT_NAME: NO_SUBJECT_ALT_NAME text']);
+    assert.equal(bad[0].fix, 'fix KEY_TYPE_UNSUITABLE. fix NO_SUBJECT_ALT_NAME.');
+    assert.deepEqual(served(problem('NO_SUBJECT_ALT_NAME', 'warning')).map((f) => f.severity), ['warning']);
+  });
   it('is "unknown", not compliant, when pg_hba.conf could not be read', () => {
     const e = evidence({ hba: undefined });
     assert.equal(judgeCompliance(e, evaluateFindings(e, { now, expiryWarnDays: 30 })), 'unknown');
