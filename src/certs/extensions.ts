@@ -1,8 +1,8 @@
 /**
- * The X.509 extensions Node's X509Certificate does not expose: the keyUsage
- * bits and whether a subjectAltName extension exists at all. A minimal DER
+ * The X.509 extension Node's X509Certificate does not expose: the keyUsage
+ * bits (its `keyUsage` property is the extendedKeyUsage OIDs). A minimal DER
  * walk over the certificate (RFC 5280 §4.1), enough to find the extensions;
- * anything it cannot read is reported as absent, never guessed. Pure.
+ * what it cannot read is reported as unknown, never guessed. Pure.
  */
 
 interface Tlv {
@@ -38,10 +38,7 @@ function children(der: Uint8Array, parent: Tlv): Tlv[] {
   return list;
 }
 
-const oid = {
-  keyUsage: '551d0f',
-  subjectAltName: '551d11',
-} as const;
+const keyUsageOid = '551d0f'; // 2.5.29.15
 
 const hex = (der: Uint8Array, tlv: Tlv) => Buffer.from(der.subarray(tlv.start, tlv.end)).toString('hex');
 
@@ -65,25 +62,20 @@ function extensionValues(der: Uint8Array): Map<string, Tlv> {
 export type KeyUsageBit = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
 const keyUsageBits: KeyUsageBit[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
 
-export interface CertificateExtensions {
-  /** undefined: no keyUsage extension (any use allowed). */
-  keyUsage?: KeyUsageBit[];
-  hasSubjectAltName: boolean;
-}
-
-export function readExtensions(der: Uint8Array): CertificateExtensions {
-  let values: Map<string, Tlv>;
+/**
+ * The keyUsage bits; undefined when the certificate has no keyUsage extension
+ * (any use allowed); 'unreadable' when the DER walk failed.
+ */
+export function readKeyUsage(der: Uint8Array): KeyUsageBit[] | undefined | 'unreadable' {
+  let usage: Tlv | undefined;
   try {
-    values = extensionValues(der);
+    usage = extensionValues(der).get(keyUsageOid);
   } catch {
-    return { hasSubjectAltName: false };
+    return 'unreadable';
   }
-  const result: CertificateExtensions = { hasSubjectAltName: values.has(oid.subjectAltName) };
-  const usage = values.get(oid.keyUsage);
-  if (usage && usage.tag === 0x03) {
-    // BIT STRING: the first content byte counts unused bits; bit 0 is the first byte's top bit.
-    const bytes = der.subarray(usage.start + 1, usage.end);
-    result.keyUsage = keyUsageBits.filter((_, i) => i < bytes.length * 8 && (bytes[i >> 3] & (0x80 >> (i & 7))) !== 0);
-  }
-  return result;
+  if (!usage) return undefined;
+  if (usage.tag !== 0x03) return 'unreadable';
+  // BIT STRING: the first content byte counts unused bits; bit 0 is the first byte's top bit.
+  const bytes = der.subarray(usage.start + 1, usage.end);
+  return keyUsageBits.filter((_, i) => i < bytes.length * 8 && (bytes[i >> 3] & (0x80 >> (i & 7))) !== 0);
 }

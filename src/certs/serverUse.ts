@@ -5,7 +5,7 @@
  * refuse it and what to do instead. Pure.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { readExtensions } from './extensions.js';
+import { readKeyUsage } from './extensions.js';
 import type { CertProblem } from './inspect.js';
 import { isSelfSigned } from './x509.js';
 
@@ -70,7 +70,6 @@ export function serverKeyProblems(key: KeyObject, path: string): CertProblem[] {
 /** Problems of `cert` as the server's own certificate (the first one in ssl_cert_file). */
 export function serverCertificateProblems(cert: X509Certificate, path: string): CertProblem[] {
   const problems: CertProblem[] = [...serverKeyProblems(cert.publicKey, path)];
-  const extensions = readExtensions(cert.raw);
   // Node's X509Certificate.keyUsage holds the extendedKeyUsage OIDs (undefined: no such extension).
   const eku = cert.keyUsage;
   if (eku && !eku.includes(serverAuth)) {
@@ -84,7 +83,8 @@ export function serverCertificateProblems(cert: X509Certificate, path: string): 
     });
   }
   const keyType = cert.publicKey.asymmetricKeyType;
-  const usage = extensions.keyUsage;
+  const read = readKeyUsage(cert.raw);
+  const usage = read === 'unreadable' ? undefined : read; // unreadable: OpenSSL parsed it, so judge by the rest
   // ECDHE and TLS 1.3 sign the handshake (digitalSignature); static RSA key exchange encrypts to the key (keyEncipherment).
   const usable = !usage || usage.includes('digitalSignature') || ((keyType === 'rsa' || keyType === 'rsa-pss') && usage.includes('keyEncipherment'));
   if (!usable) {
@@ -113,7 +113,7 @@ export function serverCertificateProblems(cert: X509Certificate, path: string): 
         : 'Give the server certificate (CA:FALSE) with --cert-file and this CA with --ca-file.',
     });
   }
-  if (!extensions.hasSubjectAltName) {
+  if (cert.subjectAltName === undefined) {
     problems.push({
       id: 'NO_SUBJECT_ALT_NAME',
       severity: 'warning',
