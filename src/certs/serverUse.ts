@@ -57,7 +57,7 @@ export function serverKeyProblems(key: KeyObject, path: string): CertProblem[] {
     return bits === undefined ? problem(`the EC curve ${curve ?? '(unnamed)'} is not one every client supports (P-256, P-384, P-521)`) : [];
   }
   if (type === 'ed25519' || type === 'ed448') {
-    // Measured with psql against a server with an Ed25519 certificate and scram-sha-256 over TCP
+    // Measured with psql against a server with an Ed25519 or Ed448 certificate and scram-sha-256 over TCP
     // (test/integration/cert-refusal.test.ts): libpq's tls-server-end-point channel binding hashes the
     // certificate with its signature's digest, and EdDSA has none.
     return problem(

@@ -39,8 +39,8 @@ describe('server certificates clients cannot use', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('psql cannot log in with SCRAM over TLS to a server with an Ed25519 certificate, unless channel_binding=disable', async () => {
-    const ed = selfSigned('ed25519', ['-newkey', 'ed25519']);
+  for (const [algorithm, label] of [['ed25519', 'Ed25519'], ['ed448', 'Ed448']]) it(`psql cannot log in with SCRAM over TLS to a server with an ${label} certificate, unless channel_binding=disable`, async () => {
+    const ed = selfSigned(algorithm, ['-newkey', algorithm]);
     cluster.writeOwned(join(cluster.dataDir, 'server.crt'), readFileSync(ed.cert), 0o644);
     cluster.writeOwned(join(cluster.dataDir, 'server.key'), readFileSync(ed.key), 0o600);
     await cluster.query('ALTER SYSTEM SET ssl = on');
@@ -59,7 +59,7 @@ describe('server certificates clients cannot use', () => {
       assert.equal(status.code, 3, status.stdout);
       const finding = parseJsonOutput(status).findings.find((f: { id: string }) => f.id === 'SERVED_CERT_UNSUITABLE');
       assert.equal(finding?.severity, 'error');
-      assert.match(finding.items.join('\n'), /KEY_TYPE_UNSUITABLE: an Ed25519 certificate: .*could not find digest for NID UNDEF/);
+      assert.match(finding.items.join('\n'), new RegExp(`KEY_TYPE_UNSUITABLE: an ${label} certificate: .*could not find digest for NID UNDEF`));
     } finally {
       await cluster.query('ALTER SYSTEM RESET ssl');
       await cluster.reload();
