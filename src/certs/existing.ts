@@ -1,7 +1,12 @@
 /**
  * Existing certificate files the DBA brings (--cert-file/--key-file/--ca-file):
- * read and validated before anything is written. Every problem is collected
- * and reported at once; a name mismatch is a warning that can be overridden.
+ * read and validated before anything is written — pair, validity, chain,
+ * names, and whether it can serve at all (serverUse.ts: extendedKeyUsage
+ * serverAuth or none, not a CA, keyUsage, RSA ≥ 2048 or ECDSA P-256/384/521,
+ * never Ed25519/Ed448, which libpq's SCRAM channel binding cannot use).
+ * Installing such a certificate would reload the server only to undo the run
+ * with a misleading message. Every problem is collected and reported at once
+ * (UsageError, exit 2); a name mismatch is a warning that can be overridden.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -5,7 +5,9 @@
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { parseCertificates, pemBlocks, readPrivateKey, summarizeCertificate, type CertificateSummary } from './x509.js';
+import { keyPermissionProblem } from '../files/keyPermissions.js';
+import { describeKey, serverCertificateProblems } from './serverUse.js';
+import { isSelfSigned, parseCertificates, pemBlocks, readPrivateKey, summarizeCertificate, type CertificateSummary } from './x509.js';
 
 export type CertProblemId =
   | 'NOT_PEM'
@@ -17,7 +19,10 @@ export type CertProblemId =
   | 'CHAIN_INVALID'
   | 'NAME_NOT_COVERED'
   | 'KEY_ENCRYPTED'
-  | 'NOT_A_SERVER_CERT';
+  | 'NOT_A_SERVER_CERT'
+  | 'KEY_TYPE_UNSUITABLE'
+  | 'NO_SUBJECT_ALT_NAME'
+  | 'KEY_PERMISSIONS';
 
 export interface CertProblem {
   id: CertProblemId;
@@ -30,11 +35,18 @@ export interface CertProblem {
 export interface InspectedFile {
   path: string;
   certificates: CertificateSummary[];
-  key?: { type: string; bits?: number; encrypted: boolean };
+  key?: { type: string; bits?: number; curve?: string; encrypted: boolean };
+}
+
+export interface FileInput {
+  path: string;
+  text: string;
+  /** Owner and mode on disk, when read from disk: a private key's are checked as PostgreSQL checks them. */
+  stat?: { uid: number; mode: number };
 }
 
 export interface InspectionInput {
-  files: { path: string; text: string }[];
+  files: FileInput[];
   /** CA certificates to verify the chain against (PEM text). */
   ca?: { path: string; text: string };
   /** Host names or IPs clients will use (verify-full). */
@@ -91,9 +103,12 @@ export function inspectCertificateFiles(input: InspectionInput): Inspection {
       } else if (reading.kind === 'invalid') {
         problems.push({ id: 'NOT_PEM', severity: 'error', file: file.path, message: `${file.path}: the private key cannot be read: ${reading.reason}`, fix: 'Replace it with an intact PEM private key.' });
       } else {
-        const details = reading.key.asymmetricKeyDetails;
-        inspected.key = { type: reading.key.asymmetricKeyType ?? 'unknown', bits: details?.modulusLength, encrypted: false };
+        inspected.key = { ...describeKey(reading.key), encrypted: false };
         key = { path: file.path, key: reading.key };
+      }
+      const permission = file.stat && keyFileModeProblem(file.stat);
+      if (permission) {
+        problems.push({ id: 'KEY_PERMISSIONS', severity: 'error', file: file.path, message: `${file.path}: ${permission}; the server refuses to load it`, fix: `chmod 0600 ${file.path} (owned by the server's OS user), or chown root:postgres and chmod 0640` });
       }
     }
   }
@@ -112,6 +127,7 @@ export function inspectCertificateFiles(input: InspectionInput): Inspection {
       });
     }
   }
+  if (leaf) problems.push(...serverCertificateProblems(leaf.cert, leaf.path));
   for (const { path, cert } of certs) {
     const summary = summarizeCertificate(cert, now);
     if (new Date(summary.notAfter) < now) {
@@ -137,6 +153,10 @@ export function inspectCertificateFiles(input: InspectionInput): Inspection {
         problems.push({ id: 'CHAIN_INVALID', severity: 'error', file: leaf.path, message: `${leaf.path} does not verify against ${input.ca.path}: ${result.chain.error}`, fix: 'Give the CA that issued it (and any intermediate certificates after the server certificate in the same file).' });
       }
     }
+  }
+  if (leaf && !input.ca && certs.length === 1 && isSelfSigned(leaf.cert)) {
+    // Its own root: clients pin this very file as sslrootcert.
+    result.chain = verifyChain(leaf.cert, [], [leaf.cert], now);
   }
   if (leaf && input.hosts?.length) {
     result.hosts = input.hosts.map((name) => ({ name, covered: covers(leaf.cert, name) }));
@@ -167,9 +187,12 @@ export function verifyChain(leaf: X509Certificate, intermediates: X509Certificat
     seen.add(current.fingerprint256);
     const anchor = anchors.find((a) => current.checkIssued(a) && current.verify(a.publicKey));
     if (anchor) {
-      if (!anchor.ca) return { verified: false, error: 'the issuing certificate in the CA file is not a CA (basicConstraints CA:FALSE)', length };
+      const ownAnchor = anchor.fingerprint256 === current.fingerprint256;
+      // A self-signed server certificate pinned as its own root needs no CA flag (libpq accepts it as sslrootcert).
+      if (!anchor.ca && !ownAnchor) return { verified: false, error: 'the issuing certificate in the CA file is not a CA (basicConstraints CA:FALSE)', length };
       if (new Date(anchor.validTo) < now) return { verified: false, error: `the CA certificate expired on ${new Date(anchor.validTo).toISOString()}`, length };
-      return { verified: true, length: length + (anchors.includes(current) ? 0 : 1) };
+      // A self-signed certificate that is its own anchor is a chain of one.
+      return { verified: true, length: length + (ownAnchor ? 0 : 1) };
     }
     const next = intermediates.find((c) => current.checkIssued(c) && current.verify(c.publicKey));
     if (!next) return { verified: false, error: `no certificate in the CA file issued "${oneLine(current.issuer)}"`, length };
@@ -178,6 +201,14 @@ export function verifyChain(leaf: X509Certificate, intermediates: X509Certificat
     current = next;
   }
   return { verified: false, error: 'the chain is longer than 10 certificates', length: 10 };
+}
+
+/**
+ * PostgreSQL's rule for the key file (be-secure-common.c), judged offline: the
+ * owner is taken to be the server's OS user unless it is root.
+ */
+function keyFileModeProblem(stat: { uid: number; mode: number }): string | undefined {
+  return keyPermissionProblem(stat, stat.uid);
 }
 
 function oneLine(name: string): string {

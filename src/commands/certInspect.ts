@@ -1,7 +1,7 @@
 /** `pgssl cert inspect FILE...`: what certificate and key files are, and whether they are sound. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { inspectCertificateFiles, type Inspection } from '../certs/inspect.js';
+import { inspectCertificateFiles, type FileInput, type Inspection } from '../certs/inspect.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
 
@@ -13,9 +13,11 @@ export interface CertInspectOptions {
   expiryWarnDays: number;
 }
 
-function readInput(path: string): { path: string; text: string } {
+function readInput(path: string): FileInput {
   try {
-    return { path: resolve(path), text: readFileSync(path, 'utf8') };
+    const text = readFileSync(path, 'utf8');
+    const { uid, mode } = statSync(path);
+    return { path: resolve(path), text, stat: { uid, mode } };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${path}: ${code === 'EACCES' ? 'permission denied (run as the file owner, e.g. sudo -u postgres)' : code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
@@ -49,10 +51,10 @@ function render(inspection: Inspection, s: Style): string {
       lines.push(`    key: ${cert.keyType.toUpperCase()} ${cert.keyBits ?? ''}, serial ${cert.serialNumber}`);
       lines.push(`    SHA-256: ${cert.fingerprintSha256}`);
     }
-    if (file.key) lines.push(`  private key: ${file.key.encrypted ? 'passphrase-protected' : `${file.key.type.toUpperCase()} ${file.key.bits ?? ''}`}`);
+    if (file.key) lines.push(`  private key: ${file.key.encrypted ? 'passphrase-protected' : `${file.key.type.toUpperCase()} ${file.key.bits ?? ''}${file.key.curve ? ` (${file.key.curve})` : ''}`}`);
   }
   if (inspection.keyMatchesCertificate !== undefined) lines.push(`key matches certificate: ${inspection.keyMatchesCertificate ? s.ok('yes') : s.bad('NO')}`);
-  if (inspection.chain) lines.push(`chain: ${inspection.chain.verified ? s.ok(`verified (${inspection.chain.length} certificates)`) : s.bad(`does not verify — ${inspection.chain.error}`)}`);
+  if (inspection.chain) lines.push(`chain: ${inspection.chain.verified ? s.ok(`verified (${inspection.chain.length} certificate${inspection.chain.length === 1 ? ', self-signed' : 's'})`) : s.bad(`does not verify — ${inspection.chain.error}`)}`);
   for (const host of inspection.hosts ?? []) lines.push(`name ${host.name}: ${host.covered ? s.ok('covered') : s.bad('NOT covered')}`);
   for (const problem of inspection.problems) {
     lines.push(`${problem.severity === 'error' ? s.bad('✖') : s.warn('!')} ${problem.id}: ${problem.message}`);

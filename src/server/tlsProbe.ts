@@ -2,11 +2,16 @@
  * Asks the server for TLS the way libpq does (SSLRequest, then a handshake)
  * and reports what it actually serves. No authentication happens, so it works
  * for any user and proves what `SHOW ssl` cannot: a server with ssl = on whose
- * certificate failed to load answers 'N'. Changes nothing.
+ * certificate failed to load answers 'N'. Changes nothing, and leaves no line
+ * in the server log: the session ends with a TLS close_notify before any
+ * startup packet, which the server treats as a client that left without a
+ * word (postmaster.c, ProcessStartupPacket: "If we get no data at all, don't
+ * clutter the log"). Cutting the socket instead logs "could not accept SSL
+ * connection: EOF detected" on every run.
  * (PostgreSQL docs, "Message Flow", SSL Session Encryption.)
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
 
 const sslRequestCode = 80877103;
 
@@ -51,7 +56,7 @@ export async function probeTls(target: TlsProbeTarget): Promise<TlsProbeResult> 
   }
 }
 
-function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+export function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host, port });
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
@@ -60,7 +65,8 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
   });
 }
 
-function requestSsl(socket: Socket, timeoutMs: number): Promise<string> {
+/** PostgreSQL's SSLRequest; resolves with the server's one-byte answer ('S' or 'N'). */
+export function requestSsl(socket: Socket, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const request = Buffer.alloc(8);
     request.writeInt32BE(8, 0);
@@ -104,20 +110,39 @@ function handshake(socket: Socket, target: TlsProbeTarget, timeoutMs: number): P
         const hostError = !chainError && target.servername ? hostMismatch(tls, target.servername) : undefined;
         verified = { ok: !chainError && !hostError, error: chainError ?? hostError };
       }
-      resolve({
+      const result: TlsProbeResult = {
         accepted: true,
         protocol: tls.getProtocol() ?? 'unknown',
         cipher: cipher.standardName ?? cipher.name,
         cipherBits: (cipher as { bits?: number }).bits,
         chainDer,
         verified,
-      });
-      tls.destroy();
+      };
+      closeTls(tls, timeoutMs).then(() => resolve(result));
     });
     tls.once('error', (error) => {
       clearTimeout(timer);
       reject(new Error(`TLS handshake failed: ${error.message}`));
     });
+  });
+}
+
+/**
+ * Ends a TLS session the way the server does not log: close_notify, then wait
+ * until the server has closed its side (it exits at once, having read no
+ * startup packet). Never rejects; gives up after `timeoutMs`.
+ */
+export function closeTls(tls: TLSSocket, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (tls.destroyed) return resolve();
+    const timer = setTimeout(() => tls.destroy(), timeoutMs);
+    tls.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    tls.on('error', () => tls.destroy());
+    tls.resume(); // read the server's session tickets and its EOF, so 'close' comes
+    tls.end();
   });
 }
 

@@ -4,6 +4,7 @@
  * sessions. Read-only from start to end.
  */
 import { X509Certificate } from 'node:crypto';
+import { serverCertificateProblems } from '../certs/serverUse.js';
 import { summarizeCertificate } from '../certs/x509.js';
 import { withClient, type Client, type ObservedTls } from '../server/connect.js';
 import { isSocketHost, type ConnectionTarget } from '../server/connectionTarget.js';
@@ -13,8 +14,10 @@ import { readOrNote, type Limitation } from '../server/limitations.js';
 import { checkLocality } from '../server/locality.js';
 import { readTcpSessions } from '../server/sessions.js';
 import { probeTls, type TlsProbeResult } from '../server/tlsProbe.js';
+import { probeWeakTls } from '../server/weakTls.js';
+import { probesFor, weakProbes } from '../server/weakTlsPlan.js';
 import { inspectServerFiles } from './certFiles.js';
-import type { StatusEvidence, TlsEvidence } from './evidence.js';
+import type { StatusEvidence, TlsEvidence, WeakTlsEvidence } from './evidence.js';
 import { probeAddressFor, readListenAddresses } from './listen.js';
 
 export async function collectStatusEvidence(target: ConnectionTarget, now = new Date()): Promise<StatusEvidence> {
@@ -45,6 +48,7 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
       ? Promise.resolve(tlsEvidence(probeHost, port, { accepted: true, ...observed.tls }, now))
       : probeServedTls(probeHost, port, now);
   tlsProbe.catch(() => undefined); // awaited below; a failure in between must not leave it unhandled
+  const weakTls = probeWeakSuites(probeHost, port, facts.settings);
 
   const dataDirectory = facts.settings.data_directory?.value;
   const locality = checkLocality(dataDirectory, port, facts.postmasterStartEpoch);
@@ -63,6 +67,16 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
     limitations.push({ what: 'sessions of other roles', reason: `their client addresses are hidden from role "${facts.currentUser}" (needs superuser or pg_read_all_stats)` });
   }
   const tls = await tlsProbe;
+  const weak = await weakTls;
+  if (!tls.accepted && weak.results.length > 0) {
+    weak.results = [];
+    weak.skipped = 'no TLS handshake works at all';
+  }
+  const untestable = weak.results.filter((r) => r.outcome === 'untestable');
+  if (untestable.length > 0) {
+    const labels = untestable.map((r) => weakProbes.find((p) => p.id === r.probe)!.label).join(', ');
+    limitations.push({ what: `whether the server accepts ${labels} suites`, reason: `this machine's OpenSSL (${process.versions.openssl}) cannot offer them, so no handshake could try` });
+  }
 
   return {
     checkedAt: now.toISOString(),
@@ -79,12 +93,26 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
     },
     listen,
     tls,
+    weakTls: weak,
     locality,
     files,
     hba: hbaRules ? { rules: hbaRules } : undefined,
     sessions: sessions ? { withoutTls: sessions.filter((s) => !s.tls), otherRolesHidden: !facts.canReadAllStats } : undefined,
     limitations,
   };
+}
+
+/**
+ * Weak handshakes in parallel with the main probe, only when ssl_ciphers or
+ * ssl_min_protocol_version leave room for a weak one: each refused handshake
+ * is a line in the server's log, which a cron job must not fill.
+ */
+async function probeWeakSuites(host: string | undefined, port: number, settings: Record<string, { value: string }>): Promise<WeakTlsEvidence> {
+  if (settings.ssl?.value !== 'on') return { skipped: 'ssl is off', results: [] };
+  if (!host) return { skipped: 'the server listens on no TCP address', results: [] };
+  const probes = probesFor({ ciphers: settings.ssl_ciphers?.value, minProtocol: settings.ssl_min_protocol_version?.value });
+  if (probes.length === 0) return { skipped: 'ssl_ciphers allows only forward-secret AEAD suites and ssl_min_protocol_version is TLSv1.2 or later', results: [] };
+  return { results: await probeWeakTls({ host, port }, probes) };
 }
 
 async function probeServedTls(host: string | undefined, port: number, now: Date): Promise<TlsEvidence> {
@@ -95,13 +123,15 @@ async function probeServedTls(host: string | undefined, port: number, now: Date)
 function tlsEvidence(host: string, port: number, result: TlsProbeResult, now: Date): TlsEvidence {
   const probedAt = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (!result.accepted) return { probedAt, accepted: false, reason: result.reason };
+  const leaf = result.chainDer[0] ? new X509Certificate(result.chainDer[0]) : undefined;
   return {
     probedAt,
     accepted: true,
     protocol: result.protocol,
     cipher: result.cipher,
     cipherBits: result.cipherBits,
-    servedCertificate: result.chainDer[0] ? summarizeCertificate(new X509Certificate(result.chainDer[0]), now) : undefined,
+    servedCertificate: leaf ? summarizeCertificate(leaf, now) : undefined,
     servedChainLength: result.chainDer.length,
+    servedCertificateProblems: leaf ? serverCertificateProblems(leaf, 'the served certificate').map(({ id, severity, message, fix }) => ({ id, severity, message, fix })) : undefined,
   };
 }

@@ -5,6 +5,7 @@ import type { LiveSession } from '../server/sessions.js';
 import type { FileSetting, SettingFact } from '../server/facts.js';
 import type { Locality } from '../server/locality.js';
 import type { ServerHbaRule } from '../server/hbaFileRules.js';
+import type { WeakTlsOutcome } from '../server/weakTls.js';
 
 export interface TlsEvidence {
   probedAt: string | null;
@@ -15,6 +16,15 @@ export interface TlsEvidence {
   cipherBits?: number;
   servedCertificate?: CertificateSummary;
   servedChainLength?: number;
+  /** Why clients would refuse the served certificate (certs/serverUse.ts): key type, purpose, names. */
+  servedCertificateProblems?: { id: string; severity: 'error' | 'warning'; message: string; fix: string }[];
+}
+
+/** Handshakes that offered only weak suites or old protocols (server/weakTls.ts). */
+export interface WeakTlsEvidence {
+  /** Why no handshake ran: the settings leave no room, or TLS does not work at all. */
+  skipped?: string;
+  results: WeakTlsOutcome[];
 }
 
 export interface CertFileEvidence {
@@ -50,6 +60,7 @@ export interface StatusEvidence {
   };
   listen: { addresses: string | null; localOnly: boolean; noTcp: boolean };
   tls: TlsEvidence;
+  weakTls: WeakTlsEvidence;
   locality: Locality;
   files: CertFileEvidence[];
   hba?: { rules: ServerHbaRule[] };

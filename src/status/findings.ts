@@ -6,7 +6,8 @@
  */
 import type { CertificateSummary } from '../certs/x509.js';
 import { isLoopbackAddress } from '../hba/addresses.js';
-import { isBroadCipherList } from '../server/settings.js';
+import { isBroadCipherList, strictCiphers } from '../server/settings.js';
+import { weakProbes } from '../server/weakTlsPlan.js';
 import { isRejectedRule, type ServerHbaRule } from '../server/hbaFileRules.js';
 import type { StatusEvidence } from './evidence.js';
 
@@ -33,6 +34,7 @@ export function evaluateFindings(evidence: StatusEvidence, options: FindingOptio
     ...sessionFindings(evidence),
     ...fileFindings(evidence),
     ...expiryFindings(evidence, options),
+    ...weakTlsFindings(evidence),
     ...settingFindings(evidence),
   ];
 }
@@ -64,6 +66,16 @@ function tlsFindings(evidence: StatusEvidence): Finding[] {
       severity: 'info',
       message: 'The served certificate is self-signed: clients can encrypt but cannot use sslmode=verify-full without pinning this exact certificate.',
       fix: 'Use a CA-signed certificate (`pgssl enable` creates a private CA by default, or pass your own with --cert-file/--key-file/--ca-file).',
+    });
+  }
+  const unsuitable = tls.accepted ? (tls.servedCertificateProblems ?? []) : [];
+  if (unsuitable.length > 0) {
+    findings.push({
+      id: 'SERVED_CERT_UNSUITABLE',
+      severity: unsuitable.some((p) => p.severity === 'error') ? 'error' : 'warning',
+      message: 'TLS works, but clients will refuse the certificate the server serves, or cannot log in over it:',
+      fix: unsuitable.map((p) => p.fix).filter((fix, i, all) => all.indexOf(fix) === i).join(' '),
+      items: unsuitable.map((p) => `${p.id}: ${p.message.replace(/^the served certificate: /, '')}`),
     });
   }
   if (listen.localOnly) {
@@ -217,28 +229,70 @@ function expiryFindings(evidence: StatusEvidence, options: FindingOptions): Find
 }
 
 const weakProtocols = new Set(['', 'TLSv1', 'TLSv1.1']);
+const cipherFix = `ALTER SYSTEM SET ssl_ciphers = '${strictCiphers}'; SELECT pg_reload_conf();`;
+const protocolFix = "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.2'; SELECT pg_reload_conf();";
+const labelOf = (id: string) => weakProbes.find((p) => p.id === id)?.label ?? id;
+
+/**
+ * WEAK_CIPHERS and WEAK_MIN_PROTOCOL from real handshakes (evidence.weakTls);
+ * the settings alone decide only when no handshake could run, and say so.
+ */
+function weakTlsFindings(evidence: StatusEvidence): Finding[] {
+  const { settings } = evidence.server;
+  const { results } = evidence.weakTls;
+  const findings: Finding[] = [];
+  const ran = (kind: 'cipher' | 'protocol') => results.filter((r) => r.kind === kind && (r.outcome === 'accepted' || r.outcome === 'refused'));
+  const accepted = (kind: 'cipher' | 'protocol') => results.flatMap((r) => (r.kind === kind && r.outcome === 'accepted' ? [r] : []));
+
+  const ciphers = settings.ssl_ciphers?.value;
+  const weakSuites = accepted('cipher');
+  if (weakSuites.length > 0) {
+    findings.push({
+      id: 'WEAK_CIPHERS',
+      severity: 'warning',
+      message: `The server accepted handshakes that offered only weak suites (ssl_ciphers = '${ciphers}'): ${weakSuites.map((r) => r.cipher).join(', ')}.`,
+      fix: cipherFix,
+      items: weakSuites.map((r) => `${labelOf(r.probe)}: accepted ${r.cipher} over ${r.protocol}`),
+    });
+  } else if (ran('cipher').length === 0 && ciphers !== undefined && isBroadCipherList(ciphers) && evidence.server.settings.ssl?.value === 'on') {
+    findings.push({
+      id: 'WEAK_CIPHERS',
+      severity: 'warning',
+      message: `ssl_ciphers = '${ciphers}' looks like it offers CBC suites or key exchanges without forward secrecy (not proven: no handshake could run${evidence.weakTls.skipped ? `, ${evidence.weakTls.skipped}` : ''}).`,
+      fix: cipherFix,
+    });
+  }
+
+  const minProtocol = settings.ssl_min_protocol_version?.value;
+  const oldProtocols = accepted('protocol');
+  const triedProtocols = ran('protocol');
+  if (oldProtocols.length > 0) {
+    findings.push({
+      id: 'WEAK_MIN_PROTOCOL',
+      severity: 'warning',
+      message: `The server accepted ${oldProtocols.map((r) => r.protocol).join(' and ')} handshakes (ssl_min_protocol_version = '${minProtocol}'); TLS older than 1.2 has known weaknesses.`,
+      fix: protocolFix,
+      items: oldProtocols.map((r) => `${labelOf(r.probe)}: accepted with ${r.cipher}`),
+    });
+  } else if (minProtocol !== undefined && weakProtocols.has(minProtocol) && evidence.server.settings.ssl?.value === 'on') {
+    // Allowed by the setting, refused today by the server's OpenSSL (its security level): one
+    // change to the system's OpenSSL configuration, or another build, would allow it.
+    const refused = triedProtocols.length > 0;
+    findings.push({
+      id: 'WEAK_MIN_PROTOCOL',
+      severity: refused ? 'info' : 'warning',
+      message: refused
+        ? `ssl_min_protocol_version = '${minProtocol}' allows TLS older than 1.2; the server refused real ${triedProtocols.map((r) => labelOf(r.probe)).join(' and ')} handshakes today (${(triedProtocols[0] as { reason: string }).reason}), but only because of its OpenSSL's configuration.`
+        : `ssl_min_protocol_version = '${minProtocol}' allows TLS versions older than 1.2, which have known weaknesses (not proven: no handshake could run).`,
+      fix: protocolFix,
+    });
+  }
+  return findings;
+}
 
 function settingFindings(evidence: StatusEvidence): Finding[] {
   const { settings, fileSettings } = evidence.server;
   const findings: Finding[] = [];
-  const minProtocol = settings.ssl_min_protocol_version?.value;
-  if (minProtocol !== undefined && weakProtocols.has(minProtocol)) {
-    findings.push({
-      id: 'WEAK_MIN_PROTOCOL',
-      severity: 'warning',
-      message: `ssl_min_protocol_version = '${minProtocol}' allows TLS versions older than 1.2, which have known weaknesses.`,
-      fix: "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.2'; SELECT pg_reload_conf();",
-    });
-  }
-  const ciphers = settings.ssl_ciphers?.value;
-  if (ciphers !== undefined && isBroadCipherList(ciphers)) {
-    findings.push({
-      id: 'WEAK_CIPHERS',
-      severity: 'warning',
-      message: `ssl_ciphers = '${ciphers}' still offers CBC suites and key exchanges without forward secrecy (this is PostgreSQL's default).`,
-      fix: "ALTER SYSTEM SET ssl_ciphers = 'ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL'; SELECT pg_reload_conf();",
-    });
-  }
   const broken = (fileSettings ?? []).filter((row) => row.error !== null);
   if (broken.length > 0) {
     findings.push({

@@ -18,6 +18,13 @@ export function renderStatus(report: StatusReport, style: Style): string {
   } else {
     lines.push(`  handshake${tls.probedAt ? ` with ${tls.probedAt}` : ''}: ${style.bad('no TLS')} — ${tls.reason}`);
   }
+  const weak = report.weakTls;
+  if (weak.skipped) lines.push(`  weak handshakes: ${style.dim(`not tried (${weak.skipped})`)}`);
+  else if (weak.results.length > 0) {
+    const accepted = weak.results.filter((r) => r.outcome === 'accepted');
+    const tried = weak.results.filter((r) => r.outcome === 'accepted' || r.outcome === 'refused').length;
+    lines.push(`  weak handshakes: ${accepted.length > 0 ? style.bad(`${accepted.length} of ${tried} accepted`) : style.ok(`all ${tried} refused`)}${style.dim(' (only weak suites, or only TLS 1.0/1.1, offered)')}`);
+  }
   for (const name of Object.keys(server.settings).filter((n) => n.startsWith('ssl_')).sort()) {
     const setting = server.settings[name];
     if ((setting.value === '' && setting.source === 'default') || name === 'ssl_library') continue;

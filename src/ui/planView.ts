@@ -8,7 +8,7 @@ import type { EnableView } from './enableView.js';
 export function showPlan(view: EnableView, report: EnableReport, files: PlannedTlsFile[], plan: RewritePlan): void {
   view.detail('Plan:');
   for (const file of files) view.detail(`  write ${file.path} (mode ${file.mode.toString(8).padStart(4, '0')}) → ${file.setting} = '${file.settingValue}'`);
-  for (const change of report.settings) view.detail(`  ${change.sql};   -- was ${change.before === undefined ? 'unset' : `'${change.before}'`}`);
+  for (const change of report.settings) view.detail(`  ${change.sql};   -- was ${change.before === undefined ? 'unset' : `'${change.before}'`}${change.reason ? `; ${change.reason}` : ''}`);
   if (files.length > 0 || report.settings.length > 0) view.detail('  SELECT pg_reload_conf();   -- then wait for a new backend to see it');
   if (plan.changes.length > 0) {
     view.detail(`  pg_hba.conf: ${plan.changes.length} rule(s) to hostssl:`);

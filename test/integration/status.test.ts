@@ -4,10 +4,13 @@
  * built CLI with its exit code and --json document.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { strictCiphers } from '../../src/server/settings.js';
+import { probeWeakTls } from '../../src/server/weakTls.js';
+import { weakProbes } from '../../src/server/weakTlsPlan.js';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { shapeErrors, statusReportShape } from '../support/shape.js';
@@ -177,5 +180,115 @@ describe('status on the Debian layout (configuration outside the data directory)
     assert.equal(report.server.settings.hba_file.value, cluster.hbaFile);
     assert.equal(report.locality.local, true);
     assert.ok(report.files.some((f: { path: string; role: string }) => f.role === 'key' && f.path === cert.keyPath));
+  });
+});
+
+/** The server log from `offset` on, and a way to wait for lines the server writes as its backends exit. */
+function serverLog(cluster: Cluster) {
+  const offset = readFileSync(cluster.logFile, 'utf8').length;
+  return {
+    since: () => readFileSync(cluster.logFile, 'utf8').slice(offset).split('\n').filter(Boolean),
+    /** Waits (up to 10 s) until `count` lines match: a refused handshake is logged after the client has its alert. Not a timing assertion: it returns what is there at the deadline. */
+    async waitFor(pattern: RegExp, count: number): Promise<string[]> {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const lines = this.since().filter((l) => pattern.test(l));
+        if (lines.length >= count || Date.now() > deadline) return lines;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+type WeakResult = { probe: string; kind: string; outcome: string; protocol?: string; cipher?: string; reason?: string };
+const refusedHandshake = /could not accept SSL connection/;
+
+describe('status decides weak suites and protocols from real handshakes', () => {
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster({ settings: { ssl_ciphers: "'AES128-SHA:DES-CBC3-SHA'", ssl_min_protocol_version: "'TLSv1'" }, hba: enforcedHba });
+    await turnSslOn(cluster, installOpensslCert(cluster, { days: 90 }));
+  });
+  after(() => cluster?.stop());
+
+  const setCiphers = async (list: string) => {
+    await cluster.query(`ALTER SYSTEM SET ssl_ciphers = '${list}'`);
+    await cluster.reload();
+  };
+  const result = (report: { weakTls: { results: WeakResult[] } }, probe: string) => report.weakTls.results.find((r) => r.probe === probe)!;
+
+  it("ssl_ciphers = 'AES128-SHA:DES-CBC3-SHA' (a list the token check called strong): WEAK_CIPHERS names the accepted suite; each refusal is one log line", async () => {
+    const log = serverLog(cluster);
+    const { report, ids } = await status(cluster);
+    const staticRsa = result(report, 'static-rsa');
+    assert.equal(staticRsa.outcome, 'accepted');
+    assert.equal(staticRsa.cipher, 'AES128-SHA');
+    const finding = report.findings.find((f: { id: string }) => f.id === 'WEAK_CIPHERS');
+    assert.ok(finding, `WEAK_CIPHERS in ${ids}`);
+    assert.match(finding.message, /accepted handshakes that offered only weak suites .*: AES128-SHA/);
+    assert.ok(finding.items.includes('static RSA key exchange (no forward secrecy): accepted AES128-SHA over TLSv1.2'));
+    // DES-CBC3-SHA: neither this OpenSSL nor (usually) the server's can do 3DES any more; say so, never "safe".
+    const tripleDes = result(report, '3des');
+    if (tripleDes.outcome === 'untestable') assert.ok(report.limitations.some((l: { what: string }) => /3DES/.test(l.what)));
+    else assert.notEqual(tripleDes.outcome, 'failed');
+    // The old protocols: allowed by the setting; whether the server's OpenSSL negotiates them decides the severity.
+    const protocol = report.findings.find((f: { id: string }) => f.id === 'WEAK_MIN_PROTOCOL');
+    const accepted = ['TLSv1', 'TLSv1.1'].filter((p) => result(report, p).outcome === 'accepted');
+    if (accepted.length > 0) assert.equal(protocol.severity, 'warning');
+    else assert.deepEqual([protocol.severity, /refused real TLS 1\.0 and TLS 1\.1 handshakes today/.test(protocol.message)], ['info', true]);
+    // What the server logs: one line per refused handshake, none for an accepted one (closed with close_notify).
+    const refused = report.weakTls.results.filter((r: WeakResult) => r.outcome === 'refused').length;
+    // Accepted probes waited for the server's close, so their lines (if any) are in already; the refused ones come as their backends exit.
+    assert.equal((await log.waitFor(refusedHandshake, refused)).length, refused, log.since().join('\n'));
+    assert.deepEqual(log.since().filter((l) => /EOF|startup packet/.test(l)), []);
+  });
+
+  it('with @SECLEVEL=0 the server negotiates TLS 1.0 and 1.1: WEAK_MIN_PROTOCOL is a warning naming both', async () => {
+    await setCiphers('AES128-SHA:DES-CBC3-SHA:@SECLEVEL=0');
+    const { report } = await status(cluster);
+    assert.deepEqual(['TLSv1', 'TLSv1.1'].map((p) => [result(report, p).outcome, result(report, p).protocol]), [['accepted', 'TLSv1'], ['accepted', 'TLSv1.1']]);
+    const protocol = report.findings.find((f: { id: string }) => f.id === 'WEAK_MIN_PROTOCOL');
+    assert.equal(protocol.severity, 'warning');
+    assert.match(protocol.message, /accepted TLSv1 and TLSv1\.1 handshakes \(ssl_min_protocol_version = 'TLSv1'\)/);
+  });
+
+  it('every weak kind this OpenSSL can offer is found when the server allows it (static RSA, CBC, NULL, anonymous)', async () => {
+    await setCiphers('ALL:COMPLEMENTOFALL:@SECLEVEL=0');
+    const { report } = await status(cluster);
+    for (const probe of ['static-rsa', 'cbc', 'null', 'anonymous']) assert.equal(result(report, probe).outcome, 'accepted', `${probe}: ${JSON.stringify(result(report, probe))}`);
+    const items = report.findings.find((f: { id: string }) => f.id === 'WEAK_CIPHERS').items as string[];
+    assert.ok(items.some((i) => /^NULL encryption: accepted .*NULL/.test(i)), items.join('\n'));
+    assert.ok(items.some((i) => /^anonymous key exchange .*: accepted (ADH|AECDH)-/.test(i)), items.join('\n'));
+  });
+});
+
+describe("status with pgssl's AEAD-only list and TLSv1.2", () => {
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster({ settings: { ssl_ciphers: `'${strictCiphers}'`, ssl_min_protocol_version: "'TLSv1.2'" }, hba: enforcedHba });
+    await turnSslOn(cluster, installOpensslCert(cluster, { days: 90 }));
+  });
+  after(() => cluster?.stop());
+
+  it('leaves no line in the server log (issue 13, defect 15: the probe ends with close_notify) and tries no weak handshake', async () => {
+    const log = serverLog(cluster);
+    const { result, report, ids } = await status(cluster);
+    assert.equal(result.code, 0, JSON.stringify(report.findings));
+    assert.equal(report.tls.accepted, true);
+    assert.ok(!ids.includes('WEAK_CIPHERS') && !ids.includes('WEAK_MIN_PROTOCOL'), ids.join(' '));
+    assert.deepEqual(report.weakTls.results, []);
+    assert.match(report.weakTls.skipped, /only forward-secret AEAD suites/);
+    // The probe waited for the server to close its side, so anything it made the server log is written by now.
+    assert.deepEqual(log.since().filter((l) => /SSL|startup packet|EOF|connection/i.test(l)), []);
+  });
+
+  it('really refuses every weak handshake (the skip above is safe), each refusal logged once', async () => {
+    const log = serverLog(cluster);
+    const results = await probeWeakTls({ host: '127.0.0.1', port: cluster.port }, weakProbes);
+    assert.deepEqual(results.filter((r) => r.outcome === 'accepted' || r.outcome === 'failed'), []);
+    const refused = results.filter((r) => r.outcome === 'refused');
+    assert.ok(refused.length >= 6, JSON.stringify(results));
+    assert.equal((await log.waitFor(refusedHandshake, refused.length)).length, refused.length);
+    assert.deepEqual(log.since().filter((l) => /EOF|startup packet/.test(l)), []);
   });
 });

@@ -88,6 +88,20 @@ export const statusReportShape: Shape = {
     'cipherBits?': 'number',
     'servedCertificate?': certificateShape,
     'servedChainLength?': 'number',
+    'servedCertificateProblems?': [{ id: 'string', severity: oneOf('error', 'warning'), message: 'string', fix: 'string' }],
+  },
+  weakTls: {
+    'skipped?': 'string',
+    results: [
+      {
+        probe: oneOf('TLSv1', 'TLSv1.1', 'static-rsa', 'cbc', '3des', 'rc4', 'null', 'anonymous', 'export'),
+        kind: oneOf('protocol', 'cipher'),
+        outcome: oneOf('accepted', 'refused', 'untestable', 'failed'),
+        'protocol?': 'string',
+        'cipher?': 'string',
+        'reason?': 'string',
+      },
+    ],
   },
   locality: { local: oneOf(true, false, 'unknown'), 'reason?': 'string' },
   files: [

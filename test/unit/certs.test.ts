@@ -121,7 +121,8 @@ describe('inspection finds every problem', () => {
     const expired = buildServerCertificate({ commonName: 'x', days: 30, keys: serverKeys, now: new Date(Date.now() - 60 * 86_400_000) }, ca);
     const future = buildServerCertificate({ commonName: 'x', days: 30, keys: serverKeys, now: new Date(Date.now() + 10 * 86_400_000) }, ca);
     const soon = buildServerCertificate({ commonName: 'x', days: 5, keys: serverKeys }, ca);
-    const ids = (pem: string) => inspectCertificateFiles({ files: [{ path: 'c', text: pem }] }).problems.map((p) => p.id);
+    // These certificates name no host (CN only): that problem is not the one under test here.
+    const ids = (pem: string) => inspectCertificateFiles({ files: [{ path: 'c', text: pem }] }).problems.map((p) => p.id).filter((id) => id !== 'NO_SUBJECT_ALT_NAME');
     assert.deepEqual(ids(expired), ['CERT_EXPIRED']);
     assert.deepEqual(ids(future), ['CERT_NOT_YET_VALID']);
     assert.deepEqual(ids(soon), ['CERT_EXPIRES_SOON']);

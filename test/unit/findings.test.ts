@@ -30,6 +30,7 @@ function evidence(overrides: Partial<StatusEvidence> = {}): StatusEvidence {
     },
     listen: { addresses: '*', localOnly: false, noTcp: false },
     tls: { probedAt: '127.0.0.1:5432', accepted: true, protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+    weakTls: { skipped: 'settings leave no room', results: [] },
     locality: { local: true },
     files: [],
     hba: { rules: [rule('local', null, null, 'peer'), rule('host', '127.0.0.1', '255.255.255.255'), rule('hostssl', '0.0.0.0', '0.0.0.0')] },
@@ -92,9 +93,56 @@ describe('evaluateFindings', () => {
     assert.deepEqual(withCert(cert('2027-06-10T00:00:00Z')), []);
     assert.ok(withCert(cert('2027-06-10T00:00:00Z', '2026-12-01T00:00:00Z')).includes('CERT_NOT_YET_VALID'));
   });
-  it('warns on weak protocol floors and broad cipher lists', () => {
+  it('without any weak handshake, falls back to the settings and says it is not proven', () => {
     const e = evidence({ server: { ...evidence().server, settings: { ssl: setting('ssl', 'on'), ssl_min_protocol_version: setting('ssl_min_protocol_version', 'TLSv1'), ssl_ciphers: setting('ssl_ciphers', 'HIGH:MEDIUM:+3DES:!aNULL') } } });
-    assert.deepEqual(ids(e).sort(), ['WEAK_CIPHERS', 'WEAK_MIN_PROTOCOL']);
+    const findings = evaluateFindings(e, { now, expiryWarnDays: 30 });
+    assert.deepEqual(findings.map((f) => f.id).sort(), ['WEAK_CIPHERS', 'WEAK_MIN_PROTOCOL']);
+    for (const f of findings) assert.match(f.message, /not proven/);
+  });
+  const weakSettings = { ssl: setting('ssl', 'on'), ssl_min_protocol_version: setting('ssl_min_protocol_version', 'TLSv1'), ssl_ciphers: setting('ssl_ciphers', 'AES128-SHA:DES-CBC3-SHA') };
+  it('names each weak suite and old protocol the server accepted in a real handshake', () => {
+    const e = evidence({
+      server: { ...evidence().server, settings: weakSettings },
+      weakTls: {
+        results: [
+          { probe: 'static-rsa', kind: 'cipher', outcome: 'accepted', protocol: 'TLSv1.2', cipher: 'AES128-SHA' },
+          { probe: 'cbc', kind: 'cipher', outcome: 'refused', reason: 'sslv3 alert handshake failure' },
+          { probe: '3des', kind: 'cipher', outcome: 'untestable', reason: 'no cipher match' },
+          { probe: 'TLSv1', kind: 'protocol', outcome: 'accepted', protocol: 'TLSv1', cipher: 'AES128-SHA' },
+          { probe: 'TLSv1.1', kind: 'protocol', outcome: 'refused', reason: 'x' },
+        ],
+      },
+    });
+    const findings = evaluateFindings(e, { now, expiryWarnDays: 30 });
+    const ciphers = findings.find((f) => f.id === 'WEAK_CIPHERS')!;
+    assert.match(ciphers.message, /accepted .*only weak suites .*: AES128-SHA\.$/);
+    assert.deepEqual(ciphers.items, ['static RSA key exchange (no forward secrecy): accepted AES128-SHA over TLSv1.2']);
+    const protocol = findings.find((f) => f.id === 'WEAK_MIN_PROTOCOL')!;
+    assert.equal(protocol.severity, 'warning');
+    assert.match(protocol.message, /accepted TLSv1 handshakes/);
+  });
+  it('a cipher list the server proved strong is no finding, whatever its tokens look like; a refused old protocol is context', () => {
+    const e = evidence({
+      server: { ...evidence().server, settings: { ...weakSettings, ssl_ciphers: setting('ssl_ciphers', 'HIGH:!aNULL') } },
+      weakTls: {
+        results: [
+          { probe: 'static-rsa', kind: 'cipher', outcome: 'refused', reason: 'sslv3 alert handshake failure' },
+          { probe: 'TLSv1', kind: 'protocol', outcome: 'refused', reason: 'tlsv1 alert internal error' },
+        ],
+      },
+    });
+    const findings = evaluateFindings(e, { now, expiryWarnDays: 30 });
+    assert.deepEqual(findings.map((f) => [f.id, f.severity]), [['WEAK_MIN_PROTOCOL', 'info']]);
+    assert.match(findings[0].message, /refused real TLS 1\.0 handshakes today \(tlsv1 alert internal error\)/);
+  });
+  it('SERVED_CERT_UNSUITABLE: an error when a problem is, with every problem listed', () => {
+    const problem = (id: string, severity: 'error' | 'warning') => ({ id, severity, message: `the served certificate: ${id} text`, fix: `fix ${id}.` });
+    const served = (...problems: ReturnType<typeof problem>[]) => evaluateFindings(evidence({ tls: { probedAt: 'x', accepted: true, servedCertificateProblems: problems } }), { now, expiryWarnDays: 30 });
+    const bad = served(problem('KEY_TYPE_UNSUITABLE', 'error'), problem('NO_SUBJECT_ALT_NAME', 'warning'));
+    assert.deepEqual(bad.map((f) => [f.id, f.severity]), [['SERVED_CERT_UNSUITABLE', 'error']]);
+    assert.deepEqual(bad[0].items, ['KEY_TYPE_UNSUITABLE: KEY_TYPE_UNSUITABLE text', 'NO_SUBJECT_ALT_NAME: NO_SUBJECT_ALT_NAME text']);
+    assert.equal(bad[0].fix, 'fix KEY_TYPE_UNSUITABLE. fix NO_SUBJECT_ALT_NAME.');
+    assert.deepEqual(served(problem('NO_SUBJECT_ALT_NAME', 'warning')).map((f) => f.severity), ['warning']);
   });
   it('is "unknown", not compliant, when pg_hba.conf could not be read', () => {
     const e = evidence({ hba: undefined });

@@ -18,6 +18,8 @@ import { unifiedDiff } from '../../hba/diff.js';
 import { planRewrite, ruleId, type RewritePlan } from '../../hba/rewrite.js';
 import { isSocketHost } from '../../server/connectionTarget.js';
 import { probeTls } from '../../server/tlsProbe.js';
+import { probeWeakTls } from '../../server/weakTls.js';
+import { probesFor } from '../../server/weakTlsPlan.js';
 import { probeAddressFor } from '../../status/listen.js';
 import { withSpinner } from '../../ui/spinner.js';
 import { decideCertificate, type CertificateDecision } from '../certificateStep.js';
@@ -48,7 +50,9 @@ export async function planEnable(pre: Preflight, options: EnableOptions, stateDi
   const connectHost = isSocketHost(options.target.host) ? probeAddressFor(pre.listen)! : options.target.host;
   // What the server serves now decides whether the installed certificate can be kept; with ssl = off it serves nothing.
   const tlsOff = pre.facts.settings.ssl?.value === 'off';
-  const [host, currentProbe] = await Promise.all([hostNames, tlsOff ? undefined : probeTls({ host: connectHost, port: pre.port })]);
+  // Handshakes offering only weak suites or old protocols decide whether the cipher list must go (they leave a log line each, so only when the settings leave room).
+  const weakProbes = tlsOff ? [] : probesFor({ ciphers: pre.facts.settings.ssl_ciphers?.value, minProtocol: pre.facts.settings.ssl_min_protocol_version?.value });
+  const [host, currentProbe, weakTls] = await Promise.all([hostNames, tlsOff ? undefined : probeTls({ host: connectHost, port: pre.port }), weakProbes.length ? probeWeakTls({ host: connectHost, port: pre.port }, weakProbes) : []]);
   const served = currentProbe?.accepted && currentProbe.chainDer[0] ? createHash('sha256').update(currentProbe.chainDer[0]).digest('hex') : undefined;
   const source = options.source ?? (await askSource(prompter));
   const listenAddresses = pre.listen.addresses ?? undefined;
@@ -83,7 +87,7 @@ export async function planEnable(pre: Preflight, options: EnableOptions, stateDi
   if (options.dryRun && decision.action === 'issue') {
     files.push(...planTlsFiles({ certificatePem: '(new)', privateKeyPem: '(new)', caCertificatePem: source.kind === 'self-signed' ? undefined : '(new)' }, certDir, pre.dataDirectory));
   }
-  const settings = desiredTlsSettings({ settings: pre.facts.settings, files, minTls: options.minTls, keepCiphers: options.keepCiphers });
+  const settings = desiredTlsSettings({ settings: pre.facts.settings, files, minTls: options.minTls, keepCiphers: options.keepCiphers, weakTls });
   report.settings = settings;
 
   const hba = await planHbaRewrite(pre, options);
