@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { defaultServerNames, commonNameFor } from '../certs/names.js';
 import { localHostNames } from '../certs/hostNames.js';
 import { dataDirectoryOwner, installTlsFiles, planTlsFiles, type PlannedTlsFile } from '../certs/install.js';
-import type { RsaBits } from '../certs/keys.js';
+import type { KeySpec } from '../certs/keys.js';
 import { ExitCode, OperationalError, PgsslError, messageOf } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
 import { backupFile } from '../files/backup.js';
@@ -49,7 +49,7 @@ export interface EnableOptions {
   source?: CertificateSource;
   san?: string[];
   days: number;
-  rsaBits: RsaBits;
+  key: KeySpec;
   certDir?: string;
   allowNameMismatch: boolean;
   minTls: 'TLSv1.2' | 'TLSv1.3';
@@ -126,7 +126,7 @@ export async function runEnable(givenOptions: EnableOptions): Promise<EnableRepo
         names,
         commonName: commonNameFor(host),
         days: options.days,
-        rsaBits: options.rsaBits,
+        key: options.key,
         stateDir: options.stateDir,
         settings: pre.facts.settings,
         dataDirectory: pre.dataDirectory,

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caFilesIn, issueWithStateCa } from '../../src/certs/authority.js';
 import { dataDirectoryOwner, installTlsFiles, planTlsFiles } from '../../src/certs/install.js';
+import { defaultKeySpec } from '../../src/certs/keys.js';
 import { runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
@@ -21,7 +22,7 @@ const stateDir = join(mkdtempSync(join(tmpdir(), 'pgssl-state-')), 'pgssl');
 
 before(async () => {
   cluster = await startCluster();
-  const issued = await issueWithStateCa(stateDir, { commonName: 'localhost', subjectAltNames: ['localhost', '127.0.0.1'], days: 397, rsaBits: 2048 });
+  const issued = await issueWithStateCa(stateDir, { commonName: 'localhost', subjectAltNames: ['localhost', '127.0.0.1'], days: 397, key: defaultKeySpec });
   const plan = planTlsFiles({ certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, caCertificatePem: issued.ca!.certificatePem }, cluster.dataDir, cluster.dataDir);
   installTlsFiles(plan, dataDirectoryOwner(cluster.dataDir));
   for (const file of plan) await cluster.query(`ALTER SYSTEM SET ${file.setting} = '${file.settingValue}'`);
