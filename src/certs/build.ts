@@ -96,14 +96,16 @@ function build(request: CertificateRequest, issuer: Issuer | 'self', profile: Pr
   const issuerCert = issuer === 'self' ? undefined : new X509Certificate(issuer.certificatePem);
   const issuerFields = issuerCert ? tbsFieldsOf(asn1, issuerCert.raw) : undefined;
   const algorithm = seq(asn1, [oidNode(asn1, signer.algorithm.oid), ...(signer.algorithm.nullParameters ? [prim(asn1, asn1.Type.NULL, '')] : [])]);
+  const subjectKeyId = keyIdentifier(spkiDer);
+  // The issuer's own subjectKeyIdentifier when it has one (OpenSSL and Go match them), else computed the same way.
+  const authorityKeyId = issuerCert ? (issuerFields!.subjectKeyIdentifier ?? keyIdentifier(issuerCert.publicKey.export({ type: 'spki', format: 'der' }))) : subjectKeyId;
   const extensions = [
     extension(asn1, oid.basicConstraints, true, seq(asn1, profile === 'ca' ? [prim(asn1, asn1.Type.BOOLEAN, '\xff')] : [])),
     extension(asn1, oid.keyUsage, true, keyUsage(asn1, keyUsageFor(profile, subjectKey))),
     ...(profile === 'ca' ? [] : [extension(asn1, oid.extKeyUsage, false, seq(asn1, [oidNode(asn1, profile === 'server' ? oid.serverAuth : oid.clientAuth)]))]),
-    extension(asn1, oid.subjectKeyIdentifier, false, prim(asn1, asn1.Type.OCTETSTRING, keyIdentifier(spkiDer).toString('binary'))),
-    ...(issuerCert
-      ? [extension(asn1, oid.authorityKeyIdentifier, false, seq(asn1, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, (issuerFields!.subjectKeyIdentifier ?? keyIdentifier(issuerCert.publicKey.export({ type: 'spki', format: 'der' }))).toString('binary'))]))]
-      : []),
+    extension(asn1, oid.subjectKeyIdentifier, false, prim(asn1, asn1.Type.OCTETSTRING, subjectKeyId.toString('binary'))),
+    // RFC 5280 §4.2.1.1: in every certificate but a self-signed CA; strict verifiers (Python cryptography's) demand it on a self-signed leaf.
+    extension(asn1, oid.authorityKeyIdentifier, false, seq(asn1, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, authorityKeyId.toString('binary'))])),
     ...(request.subjectAltNames?.length ? [extension(asn1, oid.subjectAltName, false, subjectAltNames(asn1, request.subjectAltNames))] : []),
   ];
   const now = request.now ?? new Date();
