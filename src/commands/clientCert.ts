@@ -6,7 +6,7 @@
  * from the first byte.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { caFilesIn, caState, readCa, type CaFiles } from '../certs/authority.js';
 import type { Issuer } from '../certs/build.js';
@@ -14,7 +14,7 @@ import { buildClientCertificate } from '../certs/build.js';
 import { hbaUserField, jdbcParameters, jdbcUrl, libpqParameters, psqlLine, type ClientFiles } from '../certs/clientParameters.js';
 import { describeKeySpec, generateKeyPair, keySpecFrom } from '../certs/keys.js';
 import { summarizeCertificate } from '../certs/x509.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, OperationalError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
 import { stateDirPath } from '../files/stateDir.js';
 import { withSpinner } from '../ui/spinner.js';
@@ -40,6 +40,7 @@ export async function clientCertCommand(name: string, options: ClientCertOptions
   const key = keySpecFrom(options.keyType, options.rsaBits, options.rsaBitsGiven);
   const { ca, files: caFiles } = options.caCert ? { ca: readCa({ certPath: resolve(options.caCert), keyPath: resolve(options.caKey!) }), files: { certPath: resolve(options.caCert), keyPath: resolve(options.caKey!) } } : pgsslCa(options.dir ? resolve(options.dir) : stateDirPath());
   const files: ClientFiles = { role: name, certPath: resolve(options.outDir, `${name}.crt`), keyPath: resolve(options.outDir, `${name}.key`), pk8Path: resolve(options.outDir, `${name}.pk8`), caPath: caFiles.certPath };
+  if (!isFolder(options.outDir)) throw new UsageError(`--out-dir ${resolve(options.outDir)} is not a folder; nothing was written. Create it first, or give another --out-dir.`);
   const existing = [files.certPath, files.keyPath, files.pk8Path].filter((p) => existsSync(p));
   if (existing.length > 0 && !options.force) throw new UsageError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written (use --force to replace)`);
 
@@ -48,9 +49,13 @@ export async function clientCertCommand(name: string, options: ClientCertOptions
   // Built (and so checked: name, validity) before anything is written.
   const certificatePem = buildClientCertificate({ commonName: name, days: options.days, keys }, ca);
   const pk8 = createPrivateKey(keys.privateKeyPem).export({ type: 'pkcs8', format: 'der' });
-  writeFileAtomic(files.keyPath, keys.privateKeyPem, { mode: 0o600 });
-  writeFileAtomic(files.pk8Path, pk8, { mode: 0o600 });
-  writeFileAtomic(files.certPath, certificatePem, { mode: 0o644 });
+  try {
+    writeFileAtomic(files.keyPath, keys.privateKeyPem, { mode: 0o600 });
+    writeFileAtomic(files.pk8Path, pk8, { mode: 0o600 });
+    writeFileAtomic(files.certPath, certificatePem, { mode: 0o644 });
+  } catch (error) {
+    throw new OperationalError(`${(error as Error).message}. Run as a user who may write to ${resolve(options.outDir)}, or give another --out-dir.`, { cause: error });
+  }
 
   const summary = summarizeCertificate(new X509Certificate(certificatePem));
   if (options.json) {
@@ -71,6 +76,14 @@ export async function clientCertCommand(name: string, options: ClientCertOptions
     );
   }
   return ExitCode.ok;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** pgssl's own CA in `dir`, complete and usable; anything else is a UsageError saying what to run. */
