@@ -23,6 +23,8 @@ host    all   all   0.0.0.0/0     trust
 const cases = [
   { title: 'ECDSA P-256 by default', args: [] as string[], keyType: 'ec', curve: 'prime256v1', bits: undefined, description: /ECDSA P-256/ },
   { title: 'RSA with --key-type rsa --rsa-bits 3072', args: ['--key-type', 'rsa', '--rsa-bits', '3072'], keyType: 'rsa', curve: undefined, bits: 3072, description: /RSA 3072/ },
+  // CA:FALSE and no keyCertSign (RFC 5280 §4.2.1.3), yet pinned as its own root.
+  { title: 'ECDSA --self-signed', args: ['--self-signed'], keyType: 'ec', curve: 'prime256v1', bits: undefined, description: /self-signed certificate \(ECDSA P-256/ },
 ];
 
 for (const c of cases) {
@@ -35,22 +37,24 @@ for (const c of cases) {
       rmSync(work, { recursive: true, force: true });
     });
 
-    it('issues that key type for the CA and the server, and psql verify-full and openssl s_client verify it', async () => {
+    it('issues that key type (server, and CA when there is one); psql verify-full and openssl s_client verify it', async () => {
       cluster = await startCluster({ hba: remoteHba });
       const r = await runPgssl(['enable', '--yes', '--json', ...c.args], { env: cluster.env({ PGSSL_STATE_DIR: state }), timeoutMs: 120_000 });
       assert.equal(r.code, 0, r.stderr);
       const report = parseJsonOutput(r);
       assert.match(report.certificate.description, c.description);
-      for (const path of [join(cluster.dataDir, 'server.crt'), caFilesIn(state).certPath]) {
+      const selfSigned = c.args.includes('--self-signed');
+      const root = selfSigned ? join(cluster.dataDir, 'server.crt') : caFilesIn(state).certPath;
+      for (const path of [join(cluster.dataDir, 'server.crt'), ...(selfSigned ? [] : [root])]) {
         const key = new X509Certificate(readFileSync(path)).publicKey;
         assert.equal(key.asymmetricKeyType, c.keyType, path);
         assert.equal(key.asymmetricKeyDetails?.namedCurve, c.curve, path);
         assert.equal(key.asymmetricKeyDetails?.modulusLength, c.bits, path);
       }
-      const session = psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${caFilesIn(state).certPath}`, 'SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+      const session = psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${root}`, 'SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
       assert.equal(session.code, 0, session.stderr);
       assert.match(session.stdout, /^TLSv1\.[23]$/);
-      const handshake = spawnSync('openssl', ['s_client', '-starttls', 'postgres', '-connect', `127.0.0.1:${cluster.port}`, '-CAfile', caFilesIn(state).certPath, '-verify_hostname', 'localhost', '-verify_return_error', '-brief'], { input: '', encoding: 'utf8', timeout: 20_000 });
+      const handshake = spawnSync('openssl', ['s_client', '-starttls', 'postgres', '-connect', `127.0.0.1:${cluster.port}`, '-CAfile', root, '-verify_hostname', 'localhost', '-verify_return_error', '-brief'], { input: '', encoding: 'utf8', timeout: 20_000 });
       assert.equal(handshake.status, 0, handshake.stderr);
       assert.match(handshake.stderr, /Verification: OK/);
       assert.match(handshake.stderr, c.keyType === 'ec' ? /^Signature type: ECDSA$/m : /^Signature type: RSA-PSS$/m);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { buildCaCertificate, buildClientCertificate, buildSelfSignedServerCertificate, buildServerCertificate, type Issuer } from '../../src/certs/build.js';
 import { prepareExistingFiles } from '../../src/certs/existing.js';
 import { inspectCertificateFiles } from '../../src/certs/inspect.js';
@@ -14,6 +14,7 @@ import { defaultServerNames } from '../../src/certs/names.js';
 import { UsageError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgssl-certs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -81,7 +82,10 @@ describe('generated certificates', () => {
   it('self-signed server and client certificates', () => {
     const selfPem = buildSelfSignedServerCertificate({ commonName: 'db1', subjectAltNames: ['db1'], days: 30, keys: serverKeys });
     const self = new X509Certificate(selfPem);
-    assert.ok(self.verify(self.publicKey) && self.checkIssued(self));
+    assert.ok(self.verify(self.publicKey), 'signed by its own key');
+    // CA:FALSE, so no keyCertSign (RFC 5280 §4.2.1.3): OpenSSL's checkIssued, which demands it of an issuer, says no.
+    assert.equal(self.checkIssued(self), false);
+    assert.match(opensslText(selfPem), /Basic Constraints: critical\s+CA:FALSE\s+X509v3 Key Usage: critical\s+Digital Signature, Key Encipherment\n/);
     const selfFile = write('self.crt', selfPem);
     assert.match(execFileSync('openssl', ['verify', '-CAfile', selfFile, '-verify_hostname', 'db1', selfFile], { encoding: 'utf8' }), /OK/, 'pinning it as its own CA works');
     const client = buildClientCertificate({ commonName: 'alice', days: 30, keys: serverKeys }, ca);
@@ -150,6 +154,7 @@ describe('inspection finds every problem', () => {
 
 describe('existing files: refused before anything is written', () => {
   const target = mkdtempSync(join(tmpdir(), 'pgssl-install-'));
+  after(() => rmSync(target, { recursive: true, force: true }));
   const snapshot = () => readdirSync(target).map((n) => [n, readFileSync(join(target, n)).toString('base64')]);
   it('each refusal names the cause and the fix, and the target folder is untouched', () => {
     writeFileSync(join(target, 'server.crt'), 'old certificate\n');
