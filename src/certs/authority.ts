@@ -8,7 +8,7 @@
  * error that says how to fix it, never silently replaced.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OperationalError, UsageError } from '../errors.js';
@@ -150,10 +150,10 @@ export interface IssuedServer {
 /**
  * A server certificate signed by the CA in `dir`, creating the CA (ca.key
  * 0600) when there is none or replacing a half-written one. `prepareDir`
- * makes the folder (0700) before a CA is written. Throws UsageError for a CA
+ * makes the folder (0700; the flow passes ensureStateDir) before a CA is written. Throws UsageError for a CA
  * that is there but unusable, OperationalError when it cannot be written.
  */
-export async function issueWithStateCa(dir: string, request: ServerIssue, prepareDir: (dir: string) => void = () => undefined): Promise<IssuedServer> {
+export async function issueWithStateCa(dir: string, request: ServerIssue, prepareDir: (dir: string) => void = (folder) => mkdirSync(folder, { recursive: true, mode: 0o700 })): Promise<IssuedServer> {
   const found = caState(caFilesIn(dir));
   if (found.state === 'unusable') throw new UsageError(found.message);
   if (found.state === 'complete') {

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { caFilesIn } from '../../src/certs/authority.js';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
-import { startCluster, type Cluster } from '../support/cluster.js';
+import { cleanEnv, startCluster, type Cluster } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
 
 const remoteHba = `local   all   all                 trust
@@ -61,3 +61,17 @@ for (const c of cases) {
     });
   });
 }
+
+describe('enable: --rsa-bits without --key-type rsa', () => {
+  it('is refused before connecting (exit 2, the fix named), and writes no CA', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'pgssl-enable-keys-'));
+    try {
+      const r = await runPgssl(['enable', '--yes', '--rsa-bits', '4096', '-h', '127.0.0.1', '-p', '1'], { env: cleanEnv({ HOME: work, PGSSL_STATE_DIR: join(work, 'pgssl') }) });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--rsa-bits goes with --key-type rsa; ECDSA keys \(the default\) are P-256\. Add --key-type rsa for an RSA key, or drop --rsa-bits\./);
+      assert.deepEqual(readdirSync(work), []);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
