@@ -197,8 +197,9 @@ function generateKeys(bits: number): PrewarmedKey[] {
 /**
  * The keys start even before commander loads (~20 ms sooner) when the
  * arguments plainly ask enable to issue an RSA certificate: `pgssl enable
- * --key-type rsa` without --dry-run, --cert-file or help. prewarmKeys() takes them over once the
- * options are parsed, if the size matches; otherwise they go unused.
+ * --key-type rsa` without --dry-run, --cert-file or help. prewarmKeys()
+ * takes them over once the options are parsed, if the size matches;
+ * otherwise they go unused.
  */
 function startKeysEarly(args: string[]): { bits: number; keys: PrewarmedKey[] } | undefined {
   if (args[0] !== 'enable' || args.some((arg) => ['--dry-run', '--cert-file', '--help', '--version'].includes(arg.split('=')[0]))) return undefined;
@@ -258,7 +259,7 @@ function addCertCommands(program: Command): void {
     .option('--dir <dir>', "folder of pgssl's CA (default: pgssl's state folder; see pgssl ca init)")
     .option('--ca-cert <file>', "CA certificate to sign with (default: pgssl's CA in --dir)")
     .option('--ca-key <file>', 'private key of --ca-cert')
-    .option('--force', 'replace existing NAME.crt/NAME.key')
+    .option('--force', 'replace existing NAME.crt, NAME.key and NAME.pk8')
     .addHelpText('after', '\nExamples:\n  pgssl client-cert alice --out-dir ~/certs\n  pgssl client-cert app --ca-cert corp-ca.crt --ca-key corp-ca.key --days 90')
     .action(async (name: string, options, command: Command) => {
       const { clientCertCommand } = await loadCommands();
