@@ -1,34 +1,22 @@
 /**
  * X.509 certificates for both key types, with one builder: a private CA,
  * server certificates it signs (for sslmode=verify-full), self-signed server
- * certificates, and client certificates (for cert auth). node-forge cannot
- * encode EC keys, so forge is used only for its ASN.1 encoder: the
- * TBSCertificate embeds the SubjectPublicKeyInfo exactly as Node's crypto
- * exports it, and Node's crypto signs it with whatever key the issuer has
- * (signing.ts). Pure but for the clock and the random serial.
+ * certificates, and client certificates (for cert auth). The TBSCertificate
+ * (der.ts, on forge's ASN.1) embeds the SubjectPublicKeyInfo exactly as Node's
+ * crypto exports it, and Node's crypto signs it with whatever key the issuer
+ * has (signing.ts). Pure but for the clock and the random serial.
  */
 import { createHash, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type * as Forge from 'node-forge';
 import { UsageError } from '../errors.js';
 import { parseAltName } from './altNames.js';
+import { bitString, childrenOf, contentOf, dottedOid, encode, explicit, implicit, isContextTag, loadDerEncoder, namedBits, nullValue, objectId, parse, pem, primitive, sequence, set, time, trueValue, universal, type DerNode } from './der.js';
 import { directoryString } from './directoryString.js';
 import type { KeyPairPem } from './keys.js';
-import { signDer, signingKeyFrom, type SigningKey } from './signing.js';
-
-type Asn1 = typeof Forge.asn1;
-type Node = Forge.asn1.Asn1;
-
-// Loaded on first use, as CommonJS: commands that build no certificate never pay for it. Only the
-// ASN.1 encoder (asn1, util, oids): none of forge's RSA, PKI, TLS or PKCS#12 code.
-let asn1Module: Asn1 | undefined;
-function loadAsn1(): Asn1 {
-  return (asn1Module ??= createRequire(import.meta.url)('node-forge/lib/asn1') as Asn1);
-}
+import { signDer, signingKeyFrom } from './signing.js';
 
 /** Loads the certificate builder now, e.g. while keys are still being generated. */
 export function prepareCertificateBuilder(): void {
-  loadAsn1();
+  loadDerEncoder();
 }
 
 export interface Issuer {
@@ -88,41 +76,38 @@ export function buildClientCertificate(request: CertificateRequest, issuer: Issu
 }
 
 function build(request: CertificateRequest, issuer: Issuer | 'self', profile: Profile): string {
-  const asn1 = loadAsn1();
   const subjectKey = createPublicKey(request.keys.publicKeyPem);
   const spkiDer = subjectKey.export({ type: 'spki', format: 'der' });
-  const signer: SigningKey = signingKeyFrom(issuer === 'self' ? request.keys.privateKeyPem : issuer.privateKeyPem, issuer === 'self' ? 'the new key' : 'the CA key');
-  const subject = nameOf(asn1, profile === 'ca' ? [[oid.commonName, request.commonName], [oid.organizationName, 'pgssl']] : [[oid.commonName, request.commonName]]);
+  const signer = signingKeyFrom(issuer === 'self' ? request.keys.privateKeyPem : issuer.privateKeyPem, issuer === 'self' ? 'the new key' : 'the CA key');
+  const subject = nameOf(profile === 'ca' ? [[oid.commonName, request.commonName], [oid.organizationName, 'pgssl']] : [[oid.commonName, request.commonName]]);
   const issuerCert = issuer === 'self' ? undefined : new X509Certificate(issuer.certificatePem);
-  const issuerFields = issuerCert ? tbsFieldsOf(asn1, issuerCert.raw) : undefined;
-  const algorithm = seq(asn1, [oidNode(asn1, signer.algorithm.oid), ...(signer.algorithm.nullParameters ? [prim(asn1, asn1.Type.NULL, '')] : [])]);
+  const issuerFields = issuerCert ? tbsFieldsOf(issuerCert.raw) : undefined;
+  const algorithm = sequence([objectId(signer.algorithm.oid), ...(signer.algorithm.nullParameters ? [nullValue()] : [])]);
   const subjectKeyId = keyIdentifier(spkiDer);
   // The issuer's own subjectKeyIdentifier when it has one (OpenSSL and Go match them), else computed the same way.
   const authorityKeyId = issuerCert ? (issuerFields!.subjectKeyIdentifier ?? keyIdentifier(issuerCert.publicKey.export({ type: 'spki', format: 'der' }))) : subjectKeyId;
   const extensions = [
-    extension(asn1, oid.basicConstraints, true, seq(asn1, profile === 'ca' ? [prim(asn1, asn1.Type.BOOLEAN, '\xff')] : [])),
-    extension(asn1, oid.keyUsage, true, keyUsage(asn1, keyUsageFor(profile, subjectKey))),
-    ...(profile === 'ca' ? [] : [extension(asn1, oid.extKeyUsage, false, seq(asn1, [oidNode(asn1, profile === 'server' ? oid.serverAuth : oid.clientAuth)]))]),
-    extension(asn1, oid.subjectKeyIdentifier, false, prim(asn1, asn1.Type.OCTETSTRING, subjectKeyId.toString('binary'))),
+    extension(oid.basicConstraints, true, sequence(profile === 'ca' ? [trueValue()] : [])),
+    extension(oid.keyUsage, true, namedBits(keyUsageFor(profile, subjectKey).map((usage) => keyUsageBit[usage]))),
+    ...(profile === 'ca' ? [] : [extension(oid.extKeyUsage, false, sequence([objectId(profile === 'server' ? oid.serverAuth : oid.clientAuth)]))]),
+    extension(oid.subjectKeyIdentifier, false, primitive(universal.octetString, subjectKeyId)),
     // RFC 5280 §4.2.1.1: in every certificate but a self-signed CA; strict verifiers (Python cryptography's) demand it on a self-signed leaf.
-    extension(asn1, oid.authorityKeyIdentifier, false, seq(asn1, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, authorityKeyId.toString('binary'))])),
-    ...(request.subjectAltNames?.length ? [extension(asn1, oid.subjectAltName, false, subjectAltNames(asn1, request.subjectAltNames))] : []),
+    extension(oid.authorityKeyIdentifier, false, sequence([implicit(0, authorityKeyId)])),
+    ...(request.subjectAltNames?.length ? [extension(oid.subjectAltName, false, subjectAltNames(request.subjectAltNames))] : []),
   ];
   const now = request.now ?? new Date();
-  const tbs = seq(asn1, [
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [prim(asn1, asn1.Type.INTEGER, '\x02')]), // v3
-    prim(asn1, asn1.Type.INTEGER, randomSerial().toString('binary')),
+  const tbs = sequence([
+    explicit(0, [primitive(universal.integer, Buffer.from([2]))]), // v3
+    primitive(universal.integer, randomSerial()),
     algorithm,
     issuerFields ? issuerFields.subject : subject, // the issuer's subject byte for byte: Go matches chains on raw bytes
-    seq(asn1, [time(asn1, new Date(now.getTime() - backdateMs)), time(asn1, notAfter(now, request.days))]),
+    sequence([time(new Date(now.getTime() - backdateMs)), time(notAfter(now, request.days))]),
     subject,
-    fromDer(asn1, spkiDer), // exactly what OpenSSL exported, for RSA and EC alike
-    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [seq(asn1, extensions)]),
+    parse(spkiDer), // exactly what OpenSSL exported, for RSA and EC alike
+    explicit(3, [sequence(extensions)]),
   ]);
-  const tbsDer = toDer(asn1, tbs);
-  const signature = signDer(tbsDer, signer);
-  const certificate = toDer(asn1, seq(asn1, [tbs, algorithm, prim(asn1, asn1.Type.BITSTRING, `\x00${signature.toString('binary')}`)]));
-  return pem('CERTIFICATE', certificate);
+  const signature = signDer(encode(tbs), signer);
+  return pem('CERTIFICATE', encode(sequence([tbs, algorithm, bitString(signature)])));
 }
 
 function keyUsageFor(profile: Profile, subjectKey: KeyObject): (keyof typeof keyUsageBit)[] {
@@ -146,20 +131,14 @@ function notAfter(now: Date, days: number): Date {
   return end;
 }
 
-/** UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §4.1.2.5). */
-function time(asn1: Asn1, date: Date): Node {
-  return date.getUTCFullYear() < 2050 ? prim(asn1, asn1.Type.UTCTIME, asn1.dateToUtcTime(date)) : prim(asn1, asn1.Type.GENERALIZEDTIME, asn1.dateToGeneralizedTime(date));
-}
-
 /** SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2, method 1). */
 function keyIdentifier(spkiDer: Buffer): Buffer {
-  const bitString = (fromDer(loadAsn1(), spkiDer).value as Node[])[1];
-  return createHash('sha1').update(Buffer.from((bitString.value as string).slice(1), 'binary')).digest();
+  const bits = contentOf(childrenOf(parse(spkiDer))[1]).subarray(1); // past the unused-bits octet
+  return createHash('sha1').update(bits).digest();
 }
 
-function nameOf(asn1: Asn1, attributes: [string, string][]): Node {
-  return seq(
-    asn1,
+function nameOf(attributes: [string, string][]): DerNode {
+  return sequence(
     attributes.map(([type, value]) => {
       let text;
       try {
@@ -167,15 +146,13 @@ function nameOf(asn1: Asn1, attributes: [string, string][]): Node {
       } catch (error) {
         throw new UsageError(`cannot put this name in a certificate: ${(error as Error).message}`);
       }
-      const tag = text.kind === 'printable' ? asn1.Type.PRINTABLESTRING : asn1.Type.UTF8;
-      return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [seq(asn1, [oidNode(asn1, type), prim(asn1, tag, text.bytes.toString('binary'))])]);
+      return set([sequence([objectId(type), primitive(text.kind === 'printable' ? universal.printableString : universal.utf8String, text.bytes)])]);
     }),
   );
 }
 
-function subjectAltNames(asn1: Asn1, names: string[]): Node {
-  return seq(
-    asn1,
+function subjectAltNames(names: string[]): DerNode {
+  return sequence(
     names.map((entry) => {
       let name;
       try {
@@ -184,60 +161,24 @@ function subjectAltNames(asn1: Asn1, names: string[]): Node {
         throw new UsageError(`cannot put this name in the certificate: ${(error as Error).message}`);
       }
       // GeneralName: dNSName [2] IMPLICIT IA5String, iPAddress [7] IMPLICIT OCTET STRING.
-      return name.kind === 'DNS' ? asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, name.name) : asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, name.bytes.toString('binary'));
+      return name.kind === 'DNS' ? implicit(2, Buffer.from(name.name, 'ascii')) : implicit(7, name.bytes);
     }),
   );
 }
 
-/** A named-bit BIT STRING in DER: trailing zero bits dropped, their count in the first octet. */
-function keyUsage(asn1: Asn1, usages: (keyof typeof keyUsageBit)[]): Node {
-  let bits = 0;
-  for (const usage of usages) bits |= 0x80 >> keyUsageBit[usage];
-  let unused = 0;
-  while (unused < 7 && !(bits & (1 << unused))) unused++;
-  return prim(asn1, asn1.Type.BITSTRING, String.fromCharCode(unused, bits));
+function extension(id: string, critical: boolean, value: DerNode): DerNode {
+  return sequence([objectId(id), ...(critical ? [trueValue()] : []), primitive(universal.octetString, encode(value))]);
 }
 
-function extension(asn1: Asn1, id: string, critical: boolean, value: Node): Node {
-  return seq(asn1, [oidNode(asn1, id), ...(critical ? [prim(asn1, asn1.Type.BOOLEAN, '\xff')] : []), prim(asn1, asn1.Type.OCTETSTRING, toDer(asn1, value).toString('binary'))]);
-}
-
-/** The issuer's subject (as an ASN.1 node that re-encodes to the same bytes) and its subjectKeyIdentifier. */
-function tbsFieldsOf(asn1: Asn1, certificateDer: Buffer): { subject: Node; subjectKeyIdentifier?: Buffer } {
-  const tbs = (fromDer(asn1, certificateDer).value as Node[])[0].value as Node[];
-  const offset = tbs[0].tagClass === asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
-  const extensions = tbs.find((field) => field.tagClass === asn1.Class.CONTEXT_SPECIFIC && field.type === 3);
+/** The issuer's subject (a node that encodes to the same bytes) and its subjectKeyIdentifier, if it has one. */
+function tbsFieldsOf(certificateDer: Buffer): { subject: DerNode; subjectKeyIdentifier?: Buffer } {
+  const tbs = childrenOf(childrenOf(parse(certificateDer))[0]);
+  const offset = isContextTag(tbs[0], 0) ? 1 : 0; // the version is optional (v1)
+  const extensions = tbs.find((field) => isContextTag(field, 3));
   let subjectKeyIdentifier: Buffer | undefined;
-  for (const ext of extensions ? ((extensions.value as Node[])[0].value as Node[]) : []) {
-    const [id, ...rest] = ext.value as Node[];
-    if (asn1.derToOid(id.value as string) !== oid.subjectKeyIdentifier) continue;
-    const inner = fromDer(asn1, Buffer.from(rest[rest.length - 1].value as string, 'binary'));
-    subjectKeyIdentifier = Buffer.from(inner.value as string, 'binary');
+  for (const ext of extensions ? childrenOf(childrenOf(extensions)[0]) : []) {
+    const fields = childrenOf(ext);
+    if (dottedOid(fields[0]) === oid.subjectKeyIdentifier) subjectKeyIdentifier = contentOf(parse(contentOf(fields[fields.length - 1])));
   }
   return { subject: tbs[offset + 4], subjectKeyIdentifier };
-}
-
-function seq(asn1: Asn1, children: Node[]): Node {
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, children);
-}
-
-function prim(asn1: Asn1, type: number, binary: string): Node {
-  return asn1.create(asn1.Class.UNIVERSAL, type, false, binary);
-}
-
-function oidNode(asn1: Asn1, id: string): Node {
-  return prim(asn1, asn1.Type.OID, asn1.oidToDer(id).getBytes());
-}
-
-/** Parsed without looking inside BIT STRINGs, so that re-encoding gives back the same bytes. */
-function fromDer(asn1: Asn1, der: Buffer): Node {
-  return asn1.fromDer(der.toString('binary'), { strict: true, parseAllBytes: true, decodeBitStrings: false } as never);
-}
-
-function toDer(asn1: Asn1, node: Node): Buffer {
-  return Buffer.from(asn1.toDer(node).getBytes(), 'binary');
-}
-
-function pem(label: string, der: Buffer): string {
-  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END ${label}-----\n`;
 }
