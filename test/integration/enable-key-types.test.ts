@@ -1,7 +1,8 @@
 /**
  * `pgssl enable` issues ECDSA P-256 certificates by default and RSA ones with
  * --key-type rsa; either way real clients verify the served certificate:
- * psql with sslmode=verify-full and openssl s_client -verify_return_error.
+ * psql with sslmode=verify-full, node-pg with its CA and host name check, and
+ * openssl s_client -verify_return_error.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -10,6 +11,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { caFilesIn } from '../../src/certs/authority.js';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { cleanEnv, startCluster, type Cluster } from '../support/cluster.js';
@@ -37,7 +39,7 @@ for (const c of cases) {
       rmSync(work, { recursive: true, force: true });
     });
 
-    it('issues that key type (server, and CA when there is one); psql verify-full and openssl s_client verify it', async () => {
+    it('issues that key type (server, and CA when there is one); psql verify-full, node-pg and openssl s_client verify it', async () => {
       cluster = await startCluster({ hba: remoteHba });
       const r = await runPgssl(['enable', '--yes', '--json', ...c.args], { env: cluster.env({ PGSSL_STATE_DIR: state }), timeoutMs: 120_000 });
       assert.equal(r.code, 0, r.stderr);
@@ -54,6 +56,15 @@ for (const c of cases) {
       const session = psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${root}`, 'SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
       assert.equal(session.code, 0, session.stderr);
       assert.match(session.stdout, /^TLSv1\.[23]$/);
+      // node-pg as applications configure verify-full: the CA, rejectUnauthorized (its default) and the host name checked.
+      const client = new pg.Client({ host: 'localhost', port: cluster.port, user: 'postgres', database: 'postgres', ssl: { ca: readFileSync(root, 'utf8'), servername: 'localhost' } });
+      try {
+        await client.connect();
+        const [row] = (await client.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows;
+        assert.equal(row.ssl, true);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
       const handshake = spawnSync('openssl', ['s_client', '-starttls', 'postgres', '-connect', `127.0.0.1:${cluster.port}`, '-CAfile', root, '-verify_hostname', 'localhost', '-verify_return_error', '-brief'], { input: '', encoding: 'utf8', timeout: 20_000 });
       assert.equal(handshake.status, 0, handshake.stderr);
       assert.match(handshake.stderr, /Verification: OK/);
