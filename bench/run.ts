@@ -11,7 +11,7 @@ const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const benches: Record<string, () => void | Promise<void>> = {
   startup: () => benchStartup(repoRoot),
   hba: () => benchHba(),
-  certs: () => benchCerts(),
+  certs: () => benchCerts(repoRoot),
   enable: () => benchEnable(repoRoot),
 };
 const wanted = (process.env.BENCH ?? Object.keys(benches).join(' ')).split(/\s+/).filter(Boolean);

@@ -153,7 +153,8 @@ function addEnableOptions(command: Command): Command {
     .option('--ca-key <file>', 'private key of --ca-cert')
     .option('--san <name>', 'another DNS name or IP for the certificate (repeatable)', collect)
     .addOption(new Option('--days <n>', 'server certificate validity in days (1-3650)').default('397'))
-    .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size').default('2048'), ['2048', '3072', '4096']))
+    .addOption(choices(new Option('--key-type <type>', 'key of new certificates (server, and pgssl\'s CA when created): ecdsa (P-256) or rsa').default('ecdsa'), ['ecdsa', 'rsa']))
+    .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size, with --key-type rsa').default('2048'), ['2048', '3072', '4096']))
     .option('--cert-dir <dir>', 'where to put server.crt/server.key/root.crt (default: the data directory)')
     .option('--allow-name-mismatch', 'accept --cert-file even if it does not name this host')
     .addOption(choices(new Option('--min-tls <version>', 'minimum TLS version').default('1.2'), ['1.2', '1.3']))
@@ -235,19 +236,20 @@ Exit codes: 0 undone (or nothing to undo), 1 could not undo everything, or later
   });
 }
 
-type PrewarmedKey = Promise<{ privateKeyPem: string; publicKeyPem: string; bits: number }>;
+type PrewarmedKey = Promise<{ privateKeyPem: string; publicKeyPem: string; spec: { type: 'rsa'; bits: number } }>;
 
 /**
- * RSA key generation runs on libuv's thread pool: started before the
- * command's modules load and while preflight talks to the server, it costs
- * little by the time the certificate step needs the keys (bench/enable.ts).
+ * RSA key generation (--key-type rsa) runs on libuv's thread pool: started
+ * before the command's modules load and while preflight talks to the server,
+ * it costs little by the time the certificate step needs the keys
+ * (bench/enable.ts). ECDSA keys (the default) take ~0.1 ms: made when needed.
  */
 function generateKeys(bits: number): PrewarmedKey[] {
   const { generateKeyPair } = require('node:crypto') as typeof import('node:crypto');
   const one = (): PrewarmedKey =>
     new Promise((resolve, reject) =>
       generateKeyPair('rsa', { modulusLength: bits, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }, (error, publicKeyPem, privateKeyPem) =>
-        error ? reject(error) : resolve({ privateKeyPem, publicKeyPem, bits }),
+        error ? reject(error) : resolve({ privateKeyPem, publicKeyPem, spec: { type: 'rsa', bits } }),
       ),
     );
   const keys = [one(), one()];
@@ -257,19 +259,22 @@ function generateKeys(bits: number): PrewarmedKey[] {
 
 /**
  * The keys start even before commander loads (~20 ms sooner) when the
- * arguments plainly ask enable to issue a certificate: `pgssl enable` without
- * --dry-run, --cert-file or help. prewarmKeys() takes them over once the
- * options are parsed, if the size matches; otherwise they go unused.
+ * arguments plainly ask enable to issue an RSA certificate: `pgssl enable
+ * --key-type rsa` without --dry-run, --cert-file or help. prewarmKeys()
+ * takes them over once the options are parsed, if the size matches;
+ * otherwise they go unused.
  */
 function startKeysEarly(args: string[]): { bits: number; keys: PrewarmedKey[] } | undefined {
   if (args[0] !== 'enable' || args.some((arg) => ['--dry-run', '--cert-file', '--help', '--version'].includes(arg.split('=')[0]))) return undefined;
+  const keyType = args.findIndex((arg) => arg === '--key-type' || arg.startsWith('--key-type='));
+  if (keyType === -1 || (args[keyType].includes('=') ? args[keyType].split('=')[1] : args[keyType + 1]) !== 'rsa') return undefined;
   const flag = args.findIndex((arg) => arg === '--rsa-bits' || arg.startsWith('--rsa-bits='));
   const bits = flag === -1 ? 2048 : Number(args[flag].includes('=') ? args[flag].split('=')[1] : args[flag + 1]);
   return [2048, 3072, 4096].includes(bits) ? { bits, keys: generateKeys(bits) } : undefined;
 }
 
 function prewarmKeys(options: Record<string, unknown>): PrewarmedKey[] | undefined {
-  if (options.dryRun || options.certFile) return undefined;
+  if (options.dryRun || options.certFile || options.keyType !== 'rsa') return undefined;
   const bits = Number(options.rsaBits);
   if (earlyKeys?.bits === bits) return earlyKeys.keys;
   return generateKeys(bits);
@@ -286,6 +291,7 @@ async function runEnableAction(options: Record<string, unknown>, command: Comman
     color: all.color,
     days: Number(options.days),
     rsaBits: Number(options.rsaBits),
+    rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli',
     minTls: String(options.minTls),
     walsenderWait: Number(options.walsenderWait),
     prewarmedKeys,
@@ -309,17 +315,32 @@ function addCertCommands(program: Command): void {
   program
     .command('client-cert <name>')
     .description("issue a client certificate (CN = the role name) from pgssl's CA, for cert authentication")
-    .option('--out-dir <dir>', 'where to write NAME.crt and NAME.key', '.')
+    .option('--out-dir <dir>', 'where to write NAME.crt, NAME.key and NAME.pk8', '.')
     .addOption(new Option('--days <n>', 'validity in days (1-3650)').default('397'))
-    .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size').default('2048'), ['2048', '3072', '4096']))
-    .option('--ca-cert <file>', "CA certificate to sign with (default: pgssl's CA in its state folder)")
+    .addOption(choices(new Option('--key-type <type>', 'key of the client certificate: ecdsa (P-256) or rsa').default('ecdsa'), ['ecdsa', 'rsa']))
+    .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size, with --key-type rsa').default('2048'), ['2048', '3072', '4096']))
+    .option('--dir <dir>', "folder of pgssl's CA (default: pgssl's state folder; see pgssl ca init)")
+    .option('--ca-cert <file>', "CA certificate to sign with (default: pgssl's CA in --dir)")
     .option('--ca-key <file>', 'private key of --ca-cert')
-    .option('--force', 'replace existing NAME.crt/NAME.key')
+    .option('--force', 'replace existing NAME.crt, NAME.key and NAME.pk8')
     .addHelpText('after', '\nExamples:\n  pgssl client-cert alice --out-dir ~/certs\n  pgssl client-cert app --ca-cert corp-ca.crt --ca-key corp-ca.key --days 90')
     .action(async (name: string, options, command: Command) => {
       const { clientCertCommand } = await loadCommands();
       const all = command.optsWithGlobals();
-      process.exitCode = await clientCertCommand(name, { ...options, days: Number(options.days), rsaBits: Number(options.rsaBits), json: all.json });
+      process.exitCode = await clientCertCommand(name, { ...options, days: Number(options.days), rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli', json: all.json });
+    });
+  const ca = program.command('ca').description("pgssl's private CA");
+  ca.command('init')
+    .description("create pgssl's CA on its own (ca.crt, ca.key 0600 in a 0700 folder), e.g. on an admin machine; never overwrites one")
+    .option('--dir <dir>', "where to create it (default: pgssl's state folder)")
+    .addOption(choices(new Option('--key-type <type>', 'key of the CA: ecdsa (P-256) or rsa').default('ecdsa'), ['ecdsa', 'rsa']))
+    .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size, with --key-type rsa').default('2048'), ['2048', '3072', '4096']))
+    .addOption(new Option('--days <n>', 'validity in days (1-7300)').default('3650'))
+    .addHelpText('after', '\nExamples:\n  pgssl ca init\n  pgssl ca init --dir /srv/pgssl-ca --key-type rsa --rsa-bits 3072\n  pgssl client-cert alice --dir /srv/pgssl-ca')
+    .action(async (options, command: Command) => {
+      const { caInitCommand } = await loadCommands();
+      const all = command.optsWithGlobals();
+      process.exitCode = await caInitCommand({ ...options, days: Number(options.days), rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli', json: all.json });
     });
 }
 

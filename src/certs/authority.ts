@@ -1,18 +1,21 @@
 /**
- * pgssl's private CA, kept in the state folder (never the data directory):
- * ca.crt (0644) and ca.key (0600). Loaded when present, created otherwise.
- * Issuing a server certificate generates the CA key and the server key at the
- * same time (two cores).
+ * pgssl's private CA, kept in the state folder (never the data directory) or
+ * the folder `pgssl ca init --dir` names: ca.crt (0644) and ca.key (0600) in a
+ * 0700 folder. The key is written first, then the certificate, so a kill in
+ * between leaves a key without a certificate: such a half-written CA is
+ * recognised and replaced (nothing can have been signed by a CA whose
+ * certificate was never written). A complete CA that cannot be used is an
+ * error that says how to fix it, never silently replaced.
  */
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OperationalError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
-import { ensureStateDir } from '../files/stateDir.js';
 import { buildCaCertificate, buildSelfSignedServerCertificate, buildServerCertificate, type Issuer } from './build.js';
-import { generateRsaKeyPair, type KeyPairPem, type RsaBits } from './keys.js';
+import { generateKeyPair, sameKeySpec, type KeyPairPem, type KeySpec } from './keys.js';
+import { signatureAlgorithmFor } from './signing.js';
 import { readPrivateKey } from './x509.js';
 
 export const caDays = 3650;
@@ -22,8 +25,8 @@ export interface CaFiles {
   keyPath: string;
 }
 
-export function caFilesIn(stateDir: string): CaFiles {
-  return { certPath: join(stateDir, 'ca.crt'), keyPath: join(stateDir, 'ca.key') };
+export function caFilesIn(dir: string): CaFiles {
+  return { certPath: join(dir, 'ca.crt'), keyPath: join(dir, 'ca.key') };
 }
 
 /** Reads a CA pair from disk and checks that it is a usable, matching CA. Throws UsageError naming the problem. */
@@ -44,24 +47,96 @@ export function readCa(files: CaFiles): Issuer {
   }
   const key = readPrivateKey(privateKeyPem);
   if (key.kind !== 'key') throw new UsageError(`${files.keyPath} is not a usable private key${key.kind === 'encrypted' ? ' (it is passphrase-protected; pgssl needs it unencrypted, mode 0600)' : `: ${key.reason}`}`);
+  signatureAlgorithmFor(key.key, `the CA key ${files.keyPath}`);
   if (!cert.ca) throw new UsageError(`${files.certPath} is not a CA certificate (basicConstraints CA:FALSE)`);
   if (!cert.checkPrivateKey(key.key)) throw new UsageError(`${files.keyPath} is not the private key of ${files.certPath}`);
   if (new Date(cert.validTo) < new Date()) throw new UsageError(`the CA certificate ${files.certPath} expired on ${new Date(cert.validTo).toISOString()}`);
   return { certificatePem, privateKeyPem };
 }
 
+/** What a CA folder holds. */
+export type CaState =
+  | { state: 'absent' }
+  /** A run was interrupted while creating it: safe to replace. */
+  | { state: 'half-written'; reason: string }
+  | { state: 'complete'; ca: Issuer }
+  /** There, finished, and unusable: the message names the cause and the fix. */
+  | { state: 'unusable'; message: string };
+
+/** Reads the CA folder and says what it holds. Reads only; never throws for what it finds. */
+export function caState(files: CaFiles): CaState {
+  const certText = readIfThere(files.certPath);
+  const keyText = readIfThere(files.keyPath);
+  if (typeof certText === 'object' || typeof keyText === 'object') {
+    const failure = typeof certText === 'object' ? certText : (keyText as { error: string });
+    return { state: 'unusable', message: `cannot read the CA: ${failure.error}. Run pgssl as the user that created it (the folder is 0700, ca.key 0600).` };
+  }
+  if (certText === undefined && keyText === undefined) return { state: 'absent' };
+  if (certText === undefined) return { state: 'half-written', reason: `${files.keyPath} has no certificate beside it (a run was interrupted between writing ca.key and ca.crt)` };
+  if (keyText === undefined) {
+    return { state: 'unusable', message: `${files.certPath} is there but its key ${files.keyPath} is not, so this CA cannot sign any more. Put the key back from a backup; or move ca.crt out of the folder and run again to create a new CA (clients that trust the old ca.crt will need the new one).` };
+  }
+  const key = readPrivateKey(keyText);
+  let cert: X509Certificate | undefined;
+  try {
+    cert = new X509Certificate(certText);
+  } catch {
+    cert = undefined;
+  }
+  if (cert && key.kind === 'key' && !cert.checkPrivateKey(key.key)) {
+    return { state: 'half-written', reason: `${files.certPath} is not the certificate of ${files.keyPath} (a run was interrupted after writing a new ca.key, before its ca.crt)` };
+  }
+  try {
+    return { state: 'complete', ca: readCa(files) };
+  } catch (error) {
+    return { state: 'unusable', message: `${(error as Error).message}. Move ca.crt and ca.key out of the folder and run again to create a new CA (clients that trust the old ca.crt will need the new one), or give --ca-cert and --ca-key.` };
+  }
+}
+
+function readIfThere(path: string): string | undefined | { error: string } {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : { error: (error as Error).message };
+  }
+}
+
+export interface CreatedCa {
+  ca: Issuer;
+  files: CaFiles;
+  /** Set when a half-written CA was replaced: why it was. */
+  replaced?: string;
+}
+
+/**
+ * Writes a new CA into `dir` (which the caller has made 0700): ca.key 0600
+ * first, then ca.crt. Throws OperationalError when the files cannot be written.
+ */
+export function writeNewCa(dir: string, keys: KeyPairPem, replaced?: string, days = caDays): CreatedCa {
+  const files = caFilesIn(dir);
+  const ca: Issuer = { certificatePem: buildCaCertificate({ commonName: `pgssl CA (${hostname()})`, days, keys }), privateKeyPem: keys.privateKeyPem };
+  try {
+    writeFileAtomic(files.keyPath, ca.privateKeyPem, { mode: 0o600 });
+    writeFileAtomic(files.certPath, ca.certificatePem, { mode: 0o644 });
+  } catch (error) {
+    throw new OperationalError(`could not save the new CA in ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+  return { ca, files, replaced };
+}
+
 export interface ServerIssue {
   commonName: string;
   subjectAltNames: string[];
   days: number;
-  rsaBits: RsaBits;
-  /** Keys already being generated (started before the modules loaded); used first. */
+  /** The key type of the server certificate, and of the CA when one is created. */
+  key: KeySpec;
+  /** Keys already being generated (cli.cts starts RSA keys before the modules load); used first when their type matches. */
   prewarmed?: Promise<KeyPairPem>[];
 }
 
 function nextKey(request: ServerIssue): Promise<KeyPairPem> {
   const ready = request.prewarmed?.shift();
-  return ready ? ready.then((keys) => (keys.bits === request.rsaBits ? keys : generateRsaKeyPair(request.rsaBits))) : generateRsaKeyPair(request.rsaBits);
+  return ready ? ready.then((keys) => (sameKeySpec(keys.spec, request.key) ? keys : generateKeyPair(request.key))) : generateKeyPair(request.key);
 }
 
 export interface IssuedServer {
@@ -69,27 +144,30 @@ export interface IssuedServer {
   privateKeyPem: string;
   /** The CA clients should trust (absent for self-signed). */
   ca?: Issuer;
-  caCreated?: CaFiles;
+  caCreated?: CreatedCa;
 }
 
-/** A server certificate signed by the state folder's CA, creating the CA (0600 key) when there is none. */
-export async function issueWithStateCa(stateDir: string, request: ServerIssue): Promise<IssuedServer> {
-  const files = caFilesIn(stateDir);
-  if (existsSync(files.certPath) || existsSync(files.keyPath)) {
-    const ca = readCa(files);
+/**
+ * A server certificate signed by the CA in `dir`, creating the CA (ca.key
+ * 0600) when there is none or replacing a half-written one. `prepareDir`
+ * makes the folder (0700; the flow passes ensureStateDir) before a CA is written. Throws UsageError for a CA
+ * that is there but unusable, OperationalError when it cannot be written.
+ */
+export async function issueWithStateCa(dir: string, request: ServerIssue, prepareDir: (dir: string) => void = (folder) => mkdirSync(folder, { recursive: true, mode: 0o700 })): Promise<IssuedServer> {
+  const found = caState(caFilesIn(dir));
+  if (found.state === 'unusable') throw new UsageError(found.message);
+  if (found.state === 'complete') {
     const keys = await nextKey(request);
-    return { certificatePem: buildServerCertificate({ ...request, keys }, ca), privateKeyPem: keys.privateKeyPem, ca };
+    return { certificatePem: buildServerCertificate({ ...request, keys }, found.ca), privateKeyPem: keys.privateKeyPem, ca: found.ca };
   }
   const [caKeys, keys] = await Promise.all([nextKey(request), nextKey(request)]);
-  const ca = createCa(caKeys);
   try {
-    ensureStateDir(process.env, stateDir);
-    writeFileAtomic(files.keyPath, ca.privateKeyPem, { mode: 0o600 });
-    writeFileAtomic(files.certPath, ca.certificatePem, { mode: 0o644 });
+    prepareDir(dir);
   } catch (error) {
-    throw new OperationalError(`could not save the new CA in ${stateDir}`, { cause: error });
+    throw new OperationalError(`could not create the folder ${dir} for pgssl's CA: ${(error as Error).message}`, { cause: error });
   }
-  return { certificatePem: buildServerCertificate({ ...request, keys }, ca), privateKeyPem: keys.privateKeyPem, ca, caCreated: files };
+  const created = writeNewCa(dir, caKeys, found.state === 'half-written' ? found.reason : undefined);
+  return { certificatePem: buildServerCertificate({ ...request, keys }, created.ca), privateKeyPem: keys.privateKeyPem, ca: created.ca, caCreated: created };
 }
 
 export async function issueWithCa(ca: Issuer, request: ServerIssue): Promise<IssuedServer> {
@@ -100,8 +178,4 @@ export async function issueWithCa(ca: Issuer, request: ServerIssue): Promise<Iss
 export async function issueSelfSigned(request: ServerIssue): Promise<IssuedServer> {
   const keys = await nextKey(request);
   return { certificatePem: buildSelfSignedServerCertificate({ ...request, keys }), privateKeyPem: keys.privateKeyPem };
-}
-
-function createCa(keys: KeyPairPem): Issuer {
-  return { certificatePem: buildCaCertificate({ commonName: `pgssl CA (${hostname()})`, days: caDays, keys }), privateKeyPem: keys.privateKeyPem };
 }

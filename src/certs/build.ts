@@ -1,32 +1,23 @@
 /**
- * X.509 certificates built and signed with node-forge: a private CA, server
- * certificates it signs (for sslmode=verify-full), self-signed server
- * certificates, and client certificates (for cert auth). Pure but for the
- * clock and the random serial.
+ * X.509 certificates for both key types, with one builder: a private CA,
+ * server certificates it signs (for sslmode=verify-full), self-signed server
+ * certificates, and client certificates (for cert auth). The TBSCertificate
+ * (der.ts, on forge's ASN.1) embeds the SubjectPublicKeyInfo exactly as Node's
+ * crypto exports it, and Node's crypto signs it with whatever key the issuer
+ * has (signing.ts). Pure but for the clock and the random serial.
  */
-import { randomBytes, sign as nativeSign } from 'node:crypto';
-import { isIP } from 'node:net';
-import { createRequire } from 'node:module';
-import type * as Forge from 'node-forge';
-
-// Loaded on first use, as CommonJS: commands that build no certificate never pay for it. Only the
-// X.509 part (asn1, pki, oids, pem, rsa, the digests) — forge's index also loads TLS, SSH, PKCS#7/#12
-// and more: ~35 ms instead of ~50.
-let forgeModule: typeof Forge | undefined;
-function loadForge(): typeof Forge {
-  if (!forgeModule) {
-    const require = createRequire(import.meta.url);
-    require('node-forge/lib/x509');
-    forgeModule = require('node-forge/lib/forge') as typeof Forge;
-  }
-  return forgeModule;
-}
+import { createHash, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { parseAltName } from './altNames.js';
+import { bitString, childrenOf, contentOf, dottedOid, encode, explicit, implicit, isContextTag, loadDerEncoder, namedBits, nullValue, objectId, parse, pem, primitive, sequence, set, time, trueValue, universal, type DerNode } from './der.js';
+import { directoryString } from './directoryString.js';
+import type { KeyPairPem } from './keys.js';
+import { signDer, signingKeyFrom } from './signing.js';
 
 /** Loads the certificate builder now, e.g. while keys are still being generated. */
 export function prepareCertificateBuilder(): void {
-  loadForge();
+  loadDerEncoder();
 }
-import type { KeyPairPem } from './keys.js';
 
 export interface Issuer {
   certificatePem: string;
@@ -42,27 +33,24 @@ export interface CertificateRequest {
   now?: Date;
 }
 
+type Profile = 'ca' | 'server' | 'client';
+
 const backdateMs = 5 * 60_000; // clients whose clock runs a little behind still accept it
+const oid = {
+  commonName: '2.5.4.3',
+  organizationName: '2.5.4.10',
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityKeyIdentifier: '2.5.29.35',
+  subjectAltName: '2.5.29.17',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
 
-/** A 128-bit random positive serial, as hex (RFC 5280 wants at most 20 octets, positive). */
-function randomSerial(): string {
-  const bytes = randomBytes(16);
-  bytes[0] &= 0x7f;
-  if (bytes[0] === 0) bytes[0] = 0x01;
-  return bytes.toString('hex');
-}
-
-function validity(cert: Forge.pki.Certificate, days: number, now = new Date()): void {
-  cert.validity.notBefore = new Date(now.getTime() - backdateMs);
-  cert.validity.notAfter = new Date(now.getTime() + days * 86_400_000);
-}
-
-export function altNameEntries(names: string[]): { type: number; value?: string; ip?: string }[] {
-  return names.map((name) => {
-    const [kind, value] = /^(DNS|IP):/i.test(name) ? [name.slice(0, name.indexOf(':')).toUpperCase(), name.slice(name.indexOf(':') + 1)] : [isIP(name) ? 'IP' : 'DNS', name];
-    return kind === 'IP' ? { type: 7, ip: value } : { type: 2, value };
-  });
-}
+// keyUsage bit numbers (RFC 5280 §4.2.1.3).
+const keyUsageBit = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 } as const;
 
 /** PEM with \n line ends and a final newline: a bundle built by concatenation stays loadable. */
 export function normalizePem(pem: string): string {
@@ -70,66 +58,127 @@ export function normalizePem(pem: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
 }
 
-/** SHA-1 of the public key (RFC 5280 4.2.1.2, method 1), as forge writes it into subjectKeyIdentifier. */
-function keyIdentifierBytes(cert: Forge.pki.Certificate): string {
-  return cert.generateSubjectKeyIdentifier().getBytes();
-}
-
-/** forge lays out the certificate; OpenSSL (through Node) signs it: ~30x faster than forge's JS RSA. */
-function sign(cert: Forge.pki.Certificate, issuerKeyPem: string): string {
-  const withSignature = cert as Forge.pki.Certificate & { tbsCertificate: Forge.asn1.Asn1; signature: string };
-  cert.siginfo.algorithmOid = cert.signatureOid = loadForge().pki.oids.sha256WithRSAEncryption;
-  withSignature.tbsCertificate = (loadForge().pki as unknown as { getTBSCertificate(c: Forge.pki.Certificate): Forge.asn1.Asn1 }).getTBSCertificate(cert);
-  const tbsDer = Buffer.from(loadForge().asn1.toDer(withSignature.tbsCertificate).getBytes(), 'binary');
-  withSignature.signature = nativeSign('sha256', tbsDer, issuerKeyPem).toString('binary');
-  return normalizePem(loadForge().pki.certificateToPem(cert));
-}
-
 export function buildCaCertificate(request: CertificateRequest): string {
-  const cert = loadForge().pki.createCertificate();
-  cert.publicKey = loadForge().pki.publicKeyFromPem(request.keys.publicKeyPem);
-  cert.serialNumber = randomSerial();
-  validity(cert, request.days, request.now);
-  const subject = [{ name: 'commonName', value: request.commonName }, { name: 'organizationName', value: 'pgssl' }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  return sign(cert, request.keys.privateKeyPem);
-}
-
-function buildLeaf(request: CertificateRequest, issuer: Issuer | 'self', usage: 'serverAuth' | 'clientAuth'): string {
-  const cert = loadForge().pki.createCertificate();
-  cert.publicKey = loadForge().pki.publicKeyFromPem(request.keys.publicKeyPem);
-  cert.serialNumber = randomSerial();
-  validity(cert, request.days, request.now);
-  cert.setSubject([{ name: 'commonName', value: request.commonName }]);
-  const issuerCert = issuer === 'self' ? cert : loadForge().pki.certificateFromPem(issuer.certificatePem);
-  cert.setIssuer(issuer === 'self' ? cert.subject.attributes : issuerCert.subject.attributes);
-  const extensions: object[] = [
-    { name: 'basicConstraints', cA: false, critical: true },
-    // A self-signed certificate is its own issuer: OpenSSL wants keyCertSign on an issuer.
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: issuer === 'self', critical: true },
-    { name: 'extKeyUsage', serverAuth: usage === 'serverAuth', clientAuth: usage === 'clientAuth' },
-    { name: 'subjectKeyIdentifier' },
-  ];
-  if (issuer !== 'self') extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: keyIdentifierBytes(issuerCert) });
-  if (request.subjectAltNames?.length) extensions.push({ name: 'subjectAltName', altNames: altNameEntries(request.subjectAltNames) });
-  cert.setExtensions(extensions);
-  return sign(cert, issuer === 'self' ? request.keys.privateKeyPem : issuer.privateKeyPem);
+  return build(request, 'self', 'ca');
 }
 
 export function buildServerCertificate(request: CertificateRequest, issuer: Issuer): string {
-  return buildLeaf(request, issuer, 'serverAuth');
+  return build(request, issuer, 'server');
 }
 
+/** Its own issuer, yet CA:FALSE: so it asserts no keyCertSign (RFC 5280 §4.2.1.3); clients pin it as their root. */
 export function buildSelfSignedServerCertificate(request: CertificateRequest): string {
-  return buildLeaf(request, 'self', 'serverAuth');
+  return build(request, 'self', 'server');
 }
 
 export function buildClientCertificate(request: CertificateRequest, issuer: Issuer): string {
-  return buildLeaf(request, issuer, 'clientAuth');
+  return build(request, issuer, 'client');
+}
+
+function build(request: CertificateRequest, issuer: Issuer | 'self', profile: Profile): string {
+  const subjectKey = createPublicKey(request.keys.publicKeyPem);
+  const spkiDer = subjectKey.export({ type: 'spki', format: 'der' });
+  const signer = signingKeyFrom(issuer === 'self' ? request.keys.privateKeyPem : issuer.privateKeyPem, issuer === 'self' ? 'the new key' : 'the CA key');
+  const subject = nameOf(profile === 'ca' ? [[oid.commonName, request.commonName], [oid.organizationName, 'pgssl']] : [[oid.commonName, request.commonName]]);
+  const issuerCert = issuer === 'self' ? undefined : new X509Certificate(issuer.certificatePem);
+  const issuerFields = issuerCert ? tbsFieldsOf(issuerCert.raw) : undefined;
+  const algorithm = sequence([objectId(signer.algorithm.oid), ...(signer.algorithm.nullParameters ? [nullValue()] : [])]);
+  const subjectKeyId = keyIdentifier(spkiDer);
+  // The issuer's own subjectKeyIdentifier when it has one (OpenSSL and Go match them), else computed the same way.
+  const authorityKeyId = issuerCert ? (issuerFields!.subjectKeyIdentifier ?? keyIdentifier(issuerCert.publicKey.export({ type: 'spki', format: 'der' }))) : subjectKeyId;
+  const extensions = [
+    extension(oid.basicConstraints, true, sequence(profile === 'ca' ? [trueValue()] : [])),
+    extension(oid.keyUsage, true, namedBits(keyUsageFor(profile, subjectKey).map((usage) => keyUsageBit[usage]))),
+    ...(profile === 'ca' ? [] : [extension(oid.extKeyUsage, false, sequence([objectId(profile === 'server' ? oid.serverAuth : oid.clientAuth)]))]),
+    extension(oid.subjectKeyIdentifier, false, primitive(universal.octetString, subjectKeyId)),
+    // RFC 5280 §4.2.1.1: in every certificate but a self-signed CA; strict verifiers (Python cryptography's) demand it on a self-signed leaf.
+    extension(oid.authorityKeyIdentifier, false, sequence([implicit(0, authorityKeyId)])),
+    ...(request.subjectAltNames?.length ? [extension(oid.subjectAltName, false, subjectAltNames(request.subjectAltNames))] : []),
+  ];
+  const now = request.now ?? new Date();
+  const tbs = sequence([
+    explicit(0, [primitive(universal.integer, Buffer.from([2]))]), // v3
+    primitive(universal.integer, randomSerial()),
+    algorithm,
+    issuerFields ? issuerFields.subject : subject, // the issuer's subject byte for byte: Go matches chains on raw bytes
+    sequence([time(new Date(now.getTime() - backdateMs)), time(notAfter(now, request.days))]),
+    subject,
+    parse(spkiDer), // exactly what OpenSSL exported, for RSA and EC alike
+    explicit(3, [sequence(extensions)]),
+  ]);
+  const signature = signDer(encode(tbs), signer);
+  return pem('CERTIFICATE', encode(sequence([tbs, algorithm, bitString(signature)])));
+}
+
+function keyUsageFor(profile: Profile, subjectKey: KeyObject): (keyof typeof keyUsageBit)[] {
+  if (profile === 'ca') return ['keyCertSign', 'cRLSign'];
+  // keyEncipherment is RSA key transport; RFC 5480 §3 forbids it for EC keys.
+  return subjectKey.asymmetricKeyType === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'];
+}
+
+/** A 128-bit random positive serial (RFC 5280 §4.1.2.2: at most 20 octets, positive), minimal DER. */
+function randomSerial(): Buffer {
+  const bytes = randomBytes(16);
+  bytes[0] &= 0x7f;
+  if (bytes[0] === 0) bytes[0] = 0x01;
+  return bytes;
+}
+
+function notAfter(now: Date, days: number): Date {
+  const end = new Date(now.getTime() + days * 86_400_000);
+  // GeneralizedTime has four year digits; beyond that no client can read the date.
+  if (!Number.isFinite(end.getTime()) || end.getUTCFullYear() > 9999) throw new UsageError(`a validity of ${days} days ends after the year 9999, which a certificate cannot express; give fewer --days`);
+  return end;
+}
+
+/** SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2, method 1). */
+function keyIdentifier(spkiDer: Buffer): Buffer {
+  const bits = contentOf(childrenOf(parse(spkiDer))[1]).subarray(1); // past the unused-bits octet
+  return createHash('sha1').update(bits).digest();
+}
+
+function nameOf(attributes: [string, string][]): DerNode {
+  return sequence(
+    attributes.map(([type, value]) => {
+      let text;
+      try {
+        text = directoryString(value);
+      } catch (error) {
+        throw new UsageError(`cannot put this name in a certificate: ${(error as Error).message}`);
+      }
+      return set([sequence([objectId(type), primitive(text.kind === 'printable' ? universal.printableString : universal.utf8String, text.bytes)])]);
+    }),
+  );
+}
+
+function subjectAltNames(names: string[]): DerNode {
+  return sequence(
+    names.map((entry) => {
+      let name;
+      try {
+        name = parseAltName(entry);
+      } catch (error) {
+        throw new UsageError(`cannot put this name in the certificate: ${(error as Error).message}`);
+      }
+      // GeneralName: dNSName [2] IMPLICIT IA5String, iPAddress [7] IMPLICIT OCTET STRING.
+      return name.kind === 'DNS' ? implicit(2, Buffer.from(name.name, 'ascii')) : implicit(7, name.bytes);
+    }),
+  );
+}
+
+function extension(id: string, critical: boolean, value: DerNode): DerNode {
+  return sequence([objectId(id), ...(critical ? [trueValue()] : []), primitive(universal.octetString, encode(value))]);
+}
+
+/** The issuer's subject (a node that encodes to the same bytes) and its subjectKeyIdentifier, if it has one. */
+function tbsFieldsOf(certificateDer: Buffer): { subject: DerNode; subjectKeyIdentifier?: Buffer } {
+  const tbs = childrenOf(childrenOf(parse(certificateDer))[0]);
+  const offset = isContextTag(tbs[0], 0) ? 1 : 0; // the version is optional (v1)
+  const extensions = tbs.find((field) => isContextTag(field, 3));
+  let subjectKeyIdentifier: Buffer | undefined;
+  for (const ext of extensions ? childrenOf(childrenOf(extensions)[0]) : []) {
+    const fields = childrenOf(ext);
+    if (dottedOid(fields[0]) === oid.subjectKeyIdentifier) subjectKeyIdentifier = contentOf(parse(contentOf(fields[fields.length - 1])));
+  }
+  return { subject: tbs[offset + 4], subjectKeyIdentifier };
 }

@@ -5,6 +5,7 @@
  * (error classes) for whichever command runs.
  */
 export { certInspectCommand } from './certInspect.js';
+export { caInitCommand } from './caInit.js';
 export { clientCertCommand } from './clientCert.js';
 export { demoCommand } from './demo.js';
 export { disableCommand } from './disable.js';

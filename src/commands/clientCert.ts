@@ -1,15 +1,19 @@
 /**
- * `pgssl client-cert NAME`: a client certificate (CN = the role name,
- * clientAuth) from pgssl's CA, for `cert` authentication or clientcert=verify-full.
+ * `pgssl client-cert NAME`: a client certificate (CN = the role name, byte
+ * for byte; clientAuth) from pgssl's CA (`--dir`, default the state folder)
+ * or a given one, for `cert` authentication or clientcert=verify-full. Writes
+ * NAME.crt, NAME.key (PEM) and NAME.pk8 (DER PKCS#8, for pgJDBC), keys 0600
+ * from the first byte.
  */
-import { existsSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { caFilesIn, readCa } from '../certs/authority.js';
-import { buildClientCertificate } from '../certs/build.js';
-import { generateRsaKeyPair, type RsaBits } from '../certs/keys.js';
+import { caFilesIn, caState, readCa, type CaFiles } from '../certs/authority.js';
+import { buildClientCertificate, type Issuer } from '../certs/build.js';
+import { hbaUserField, jdbcParameters, jdbcUrl, libpqParameters, psqlLine, type ClientFiles } from '../certs/clientParameters.js';
+import { describeKeySpec, generateKeyPair, keySpecFrom } from '../certs/keys.js';
 import { summarizeCertificate } from '../certs/x509.js';
-import { X509Certificate } from 'node:crypto';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, OperationalError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
 import { stateDirPath } from '../files/stateDir.js';
 import { withSpinner } from '../ui/spinner.js';
@@ -17,7 +21,11 @@ import { withSpinner } from '../ui/spinner.js';
 export interface ClientCertOptions {
   outDir: string;
   days: number;
-  rsaBits: RsaBits;
+  keyType?: string;
+  rsaBits?: string | number;
+  rsaBitsGiven?: boolean;
+  /** The CA folder (pgssl ca init --dir); default the state folder. */
+  dir?: string;
   caCert?: string;
   caKey?: string;
   force?: boolean;
@@ -27,36 +35,66 @@ export interface ClientCertOptions {
 export async function clientCertCommand(name: string, options: ClientCertOptions): Promise<number> {
   if (!name || /[/\0]/.test(name) || name === '.' || name === '..') throw new UsageError(`"${name}" cannot be used as a file name; give the role name without slashes`);
   if ((options.caCert === undefined) !== (options.caKey === undefined)) throw new UsageError('--ca-cert and --ca-key go together');
-  const caFiles = options.caCert ? { certPath: resolve(options.caCert), keyPath: resolve(options.caKey!) } : caFilesIn(stateDirPath());
-  if (!options.caCert && !existsSync(caFiles.certPath)) {
-    throw new UsageError(`no pgssl CA in ${stateDirPath()} yet: run pgssl enable first (it creates the CA), or give --ca-cert and --ca-key`);
-  }
-  const ca = readCa(caFiles);
-  const certPath = resolve(options.outDir, `${name}.crt`);
-  const keyPath = resolve(options.outDir, `${name}.key`);
-  const existing = [certPath, keyPath].filter((p) => existsSync(p));
+  if (options.caCert && options.dir) throw new UsageError('--dir names the folder of pgssl\'s CA; --ca-cert/--ca-key name another CA: give one or the other');
+  const key = keySpecFrom(options.keyType, options.rsaBits, options.rsaBitsGiven);
+  const { ca, files: caFiles } = options.caCert ? outsideCa({ certPath: resolve(options.caCert), keyPath: resolve(options.caKey!) }) : pgsslCa(options.dir ? resolve(options.dir) : stateDirPath());
+  const files: ClientFiles = { role: name, certPath: resolve(options.outDir, `${name}.crt`), keyPath: resolve(options.outDir, `${name}.key`), pk8Path: resolve(options.outDir, `${name}.pk8`), caPath: caFiles.certPath };
+  if (!isFolder(options.outDir)) throw new UsageError(`--out-dir ${resolve(options.outDir)} is not a folder; nothing was written. Create it first, or give another --out-dir.`);
+  const existing = [files.certPath, files.keyPath, files.pk8Path].filter((p) => existsSync(p));
   if (existing.length > 0 && !options.force) throw new UsageError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written (use --force to replace)`);
 
-  const keys = await withSpinner(`generating an RSA ${options.rsaBits} key for ${name}`, generateRsaKeyPair(options.rsaBits));
+  const generating = generateKeyPair(key);
+  const keys = key.type === 'rsa' ? await withSpinner(`generating an ${describeKeySpec(key)} key for ${name}`, generating) : await generating;
+  // Built (and so checked: name, validity) before anything is written.
   const certificatePem = buildClientCertificate({ commonName: name, days: options.days, keys }, ca);
-  writeFileAtomic(keyPath, keys.privateKeyPem, { mode: 0o600 });
-  writeFileAtomic(certPath, certificatePem, { mode: 0o644 });
+  const pk8 = createPrivateKey(keys.privateKeyPem).export({ type: 'pkcs8', format: 'der' });
+  try {
+    writeFileAtomic(files.keyPath, keys.privateKeyPem, { mode: 0o600 });
+    writeFileAtomic(files.pk8Path, pk8, { mode: 0o600 });
+    writeFileAtomic(files.certPath, certificatePem, { mode: 0o644 });
+  } catch (error) {
+    throw new OperationalError(`${(error as Error).message}. Run as a user who may write to ${resolve(options.outDir)}, or give another --out-dir.`, { cause: error });
+  }
 
   const summary = summarizeCertificate(new X509Certificate(certificatePem));
-  const libpq = { sslmode: 'verify-full', sslrootcert: caFiles.certPath, sslcert: certPath, sslkey: keyPath, user: name };
   if (options.json) {
-    process.stdout.write(JSON.stringify({ certificate: certPath, key: keyPath, ca: caFiles.certPath, commonName: name, notAfter: summary.notAfter, fingerprintSha256: summary.fingerprintSha256, libpq }, null, 2) + '\n');
+    const document = { certificate: files.certPath, key: files.keyPath, pk8: files.pk8Path, ca: files.caPath, commonName: name, keyType: describeKeySpec(key), notAfter: summary.notAfter, fingerprintSha256: summary.fingerprintSha256, libpq: libpqParameters(files), jdbc: jdbcParameters(files) };
+    process.stdout.write(JSON.stringify(document, null, 2) + '\n');
   } else {
     process.stdout.write(
       [
-        `Wrote ${certPath} and ${keyPath} (mode 0600), valid until ${summary.notAfter}.`,
-        'Connect with:',
-        `  psql "host=DBHOST ${Object.entries(libpq).map(([k, v]) => `${k}=${v}`).join(' ')}"`,
+        `Wrote ${files.certPath}, ${files.keyPath} and ${files.pk8Path} (keys mode 0600; ${describeKeySpec(key)}), valid until ${summary.notAfter}.`,
+        'Connect with libpq (psql, node-pg, psycopg):',
+        `  ${psqlLine(files)}`,
+        'With pgJDBC (it reads the DER key, NAME.pk8):',
+        `  ${jdbcUrl(files)}`,
         'On the server, a hostssl rule with cert authentication lets it in, e.g.:',
-        `  hostssl all ${name} 0.0.0.0/0 cert`,
+        `  hostssl all ${hbaUserField(name)} 0.0.0.0/0 cert`,
         '',
       ].join('\n'),
     );
   }
   return ExitCode.ok;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function outsideCa(files: CaFiles): { ca: Issuer; files: CaFiles } {
+  return { ca: readCa(files), files };
+}
+
+/** pgssl's own CA in `dir`, complete and usable; anything else is a UsageError saying what to run. */
+function pgsslCa(dir: string): { ca: Issuer; files: CaFiles } {
+  const files = caFilesIn(dir);
+  const found = caState(files);
+  if (found.state === 'complete') return { ca: found.ca, files };
+  if (found.state === 'absent') throw new UsageError(`no pgssl CA in ${dir} yet; nothing was written. Create one with pgssl ca init${dir === stateDirPath() ? '' : ` --dir ${dir}`} (pgssl enable also creates it), or give --ca-cert and --ca-key.`);
+  if (found.state === 'half-written') throw new UsageError(`the CA in ${dir} is half-written: ${found.reason}; nothing was written. pgssl ca init${dir === stateDirPath() ? '' : ` --dir ${dir}`} replaces it (nothing can have been signed by it).`);
+  throw new UsageError(found.message);
 }

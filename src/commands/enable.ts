@@ -1,5 +1,5 @@
 /** `pgssl enable`: flags (or the wizard's answers) → the enable flow → report and exit code. */
-import type { RsaBits } from '../certs/keys.js';
+import { keySpecFrom, type KeyPairPem } from '../certs/keys.js';
 import { ExitCode, PgsslError, UsageError, reportedError } from '../errors.js';
 import type { CertificateSource } from '../flow/certificateStep.js';
 import { runEnable } from '../flow/enable/run.js';
@@ -25,14 +25,18 @@ export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   caKey?: string;
   san?: string[];
   days: number;
+  /** --key-type: ecdsa (default) or rsa. */
+  keyType?: string;
   rsaBits: number;
+  /** The DBA typed --rsa-bits (rather than commander filling in its default). */
+  rsaBitsGiven?: boolean;
   certDir?: string;
   allowNameMismatch?: boolean;
   minTls: string;
   keepCiphers?: boolean;
   terminateNonSsl?: boolean;
   walsenderWait: number;
-  prewarmedKeys?: Promise<import('../certs/keys.js').KeyPairPem>[];
+  prewarmedKeys?: Promise<KeyPairPem>[];
 }
 
 export function certificateSource(flags: EnableFlags): CertificateSource | undefined {
@@ -57,6 +61,7 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
   const style = makeStyle(colourWanted(flags.color, out as NodeJS.WriteStream));
   const resolved = resolveConnectionTarget(flags);
   const source = certificateSource(flags);
+  const key = keySpecFrom(flags.keyType, flags.rsaBits, flags.rsaBitsGiven);
   const minTls = flags.minTls === '1.3' || flags.minTls === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2';
   const prompter = interactive ? interactivePrompter() : nonInteractivePrompter(Boolean(flags.yes));
   // No server on the socket named: the wizard offers the local ones it sees; a script fails naming them.
@@ -68,7 +73,7 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
       source: source ?? (interactive && !flags.yes ? undefined : { kind: 'new-ca' }),
       san: flags.san ?? (interactive && !flags.yes ? undefined : []),
       days: flags.days,
-      rsaBits: flags.rsaBits as RsaBits,
+      key,
       certDir: flags.certDir,
       allowNameMismatch: Boolean(flags.allowNameMismatch),
       minTls,

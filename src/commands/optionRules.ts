@@ -82,11 +82,15 @@ export const flagRules: Record<string, OptionCheck> = {
   '--san': subjectAltName,
   '--addr': ipAddress,
   '--rsa-bits': oneOf(['2048', '3072', '4096']),
+  '--key-type': oneOf(['ecdsa', 'rsa']),
   '--min-tls': oneOf(['1.2', '1.3']),
 };
 
 /** Per command (its path as typed, e.g. `client-cert`, `ca init`), over flagRules. */
-export const commandRules: Record<string, Record<string, OptionCheck>> = {};
+export const commandRules: Record<string, Record<string, OptionCheck>> = {
+  // A CA outlives the server certificates it signs: twenty years at most.
+  'ca init': { '--days': wholeNumber(1, 7300, 'a whole number of days') },
+};
 
 /** Given values by long flag; a repeatable option gives every occurrence. */
 export type GivenOptions = Record<string, string | string[] | boolean | undefined>;

@@ -8,12 +8,14 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { caFilesIn, issueSelfSigned, issueWithCa, issueWithStateCa, readCa, type ServerIssue } from '../certs/authority.js';
+import { caFilesIn, issueSelfSigned, type CreatedCa, issueWithCa, issueWithStateCa, readCa, type ServerIssue } from '../certs/authority.js';
 import { prepareCertificateBuilder } from '../certs/build.js';
+import { describeKeySpec, type KeyPairPem, type KeySpec } from '../certs/keys.js';
+import { chownIfRoot, type FileOwner } from '../files/owner.js';
 import { prepareExistingFiles } from '../certs/existing.js';
 import { covers, inspectCertificateFiles, type CertProblem } from '../certs/inspect.js';
 import type { TlsFileContents } from '../certs/install.js';
-import type { RsaBits } from '../certs/keys.js';
+import { ensureStateDir } from '../files/stateDir.js';
 import type { SettingFact } from '../server/facts.js';
 
 export type CertificateSource =
@@ -40,7 +42,10 @@ export interface CertificateInput {
   names: string[];
   commonName: string;
   days: number;
-  rsaBits: RsaBits;
+  /** The new server key's type (and the CA's, when pgssl's CA is created now). */
+  key: KeySpec;
+  /** Owner of the state folder's files when pgssl runs as root (the data directory's owner). */
+  stateOwner?: FileOwner;
   stateDir: string;
   settings: Record<string, SettingFact>;
   dataDirectory: string;
@@ -50,7 +55,7 @@ export interface CertificateInput {
   hosts: string[];
   /** Produce the decision without generating keys (dry run). */
   planOnly: boolean;
-  prewarmedKeys?: Promise<import('../certs/keys.js').KeyPairPem>[];
+  prewarmedKeys?: Promise<KeyPairPem>[];
 }
 
 const renewWithinDays = 30;
@@ -58,7 +63,7 @@ const renewWithinDays = 30;
 export async function decideCertificate(input: CertificateInput): Promise<CertificateDecision> {
   const kept = input.source.kind === 'new-ca' ? keepInstalled(input) : undefined;
   if (kept) return kept;
-  const request: ServerIssue = { commonName: input.commonName, subjectAltNames: input.names, days: input.days, rsaBits: input.rsaBits, prewarmed: input.prewarmedKeys };
+  const request: ServerIssue = { commonName: input.commonName, subjectAltNames: input.names, days: input.days, key: input.key, prewarmed: input.prewarmedKeys };
   if (input.source.kind === 'files') {
     const { contents, warnings } = prepareExistingFiles({ ...input.source, hosts: input.hosts, allowNameMismatch: input.allowNameMismatch, passphraseCommand: Boolean(input.settings.ssl_passphrase_command?.value) });
     const cert = new X509Certificate(contents.certificatePem);
@@ -75,12 +80,13 @@ export async function decideCertificate(input: CertificateInput): Promise<Certif
     };
   }
   const notAfter = new Date(Date.now() + input.days * 86_400_000).toISOString();
+  const what = `${describeKeySpec(input.key)}, ${input.days} days`;
   const description =
     input.source.kind === 'self-signed'
-      ? `a new self-signed certificate (RSA ${input.rsaBits}, ${input.days} days)`
+      ? `a new self-signed certificate (${what})`
       : input.source.kind === 'ca'
-        ? `a new certificate signed by ${input.source.caCert} (RSA ${input.rsaBits}, ${input.days} days)`
-        : `a new certificate signed by pgssl's CA in ${input.stateDir} (RSA ${input.rsaBits}, ${input.days} days)`;
+        ? `a new certificate signed by ${input.source.caCert} (${what})`
+        : `a new certificate signed by pgssl's CA in ${input.stateDir} (${what})`;
   if (input.planOnly) {
     return { action: 'issue', trustPem: '', certificatePem: '', names: input.names, notAfter, description, warnings: [], caFile: input.source.kind === 'new-ca' ? caFilesIn(input.stateDir).certPath : undefined };
   }
@@ -91,7 +97,9 @@ export async function decideCertificate(input: CertificateInput): Promise<Certif
       ? await issueSelfSigned(request)
       : input.source.kind === 'ca'
         ? await issueWithCa(readCa({ certPath: input.source.caCert, keyPath: input.source.caKey }), request)
-        : await issueWithStateCa(input.stateDir, request);
+        : await issueWithStateCa(input.stateDir, request, (dir) => ensureStateDir(process.env, dir, input.stateOwner));
+  // As root, pgssl's CA belongs to the data directory's owner, as its state folder does: postgres must be able to sign with it too.
+  if (issued.caCreated) for (const path of [issued.caCreated.files.certPath, issued.caCreated.files.keyPath]) chownIfRoot(path, input.stateOwner);
   return {
     action: 'issue',
     contents: { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, caCertificatePem: issued.ca?.certificatePem },
@@ -99,10 +107,15 @@ export async function decideCertificate(input: CertificateInput): Promise<Certif
     certificatePem: issued.certificatePem,
     names: input.names,
     notAfter,
-    description: issued.caCreated ? `${description}; the CA was created now (${issued.caCreated.certPath}, key ${issued.caCreated.keyPath})` : description,
+    description: issued.caCreated ? `${description}; ${caCreatedNote(issued.caCreated)}` : description,
     warnings: [],
     caFile: input.source.kind === 'new-ca' ? caFilesIn(input.stateDir).certPath : input.source.kind === 'ca' ? input.source.caCert : undefined,
   };
+}
+
+function caCreatedNote(created: CreatedCa): string {
+  const where = `${created.files.certPath}, key ${created.files.keyPath}`;
+  return created.replaced ? `the CA was half-written — ${created.replaced} — and nothing can have been signed by it, so it was replaced by a new one (${where})` : `the CA was created now (${where})`;
 }
 
 /** The installed pair, if it is sound, served right now, and names every wanted host. */

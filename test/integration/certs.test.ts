@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { caFilesIn, issueWithStateCa } from '../../src/certs/authority.js';
 import { planTlsFiles } from '../../src/certs/install.js';
+import { defaultKeySpec } from '../../src/certs/keys.js';
 import { dataDirectoryOwner } from '../../src/files/owner.js';
 import { backupOnlyWriter } from '../../src/flow/changes.js';
 import { runPgssl } from '../support/cli.js';
@@ -23,7 +24,7 @@ const stateDir = join(tempDir('pgssl-state'), 'pgssl');
 
 before(async () => {
   cluster = await startCluster();
-  const issued = await issueWithStateCa(stateDir, { commonName: 'localhost', subjectAltNames: ['localhost', '127.0.0.1'], days: 397, rsaBits: 2048 });
+  const issued = await issueWithStateCa(stateDir, { commonName: 'localhost', subjectAltNames: ['localhost', '127.0.0.1'], days: 397, key: defaultKeySpec });
   const plan = planTlsFiles({ certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, caCertificatePem: issued.ca!.certificatePem }, cluster.dataDir, cluster.dataDir);
   const writer = backupOnlyWriter(() => tempDir('pgssl-backups'));
   for (const file of plan) writer.writeFile({ path: file.path, content: file.content, mode: file.mode, owner: dataDirectoryOwner(cluster.dataDir), why: file.role });

@@ -174,6 +174,7 @@ describe('root and the postgres OS user find the same runs', () => {
       const journal = parseJsonOutput(asRoot).journal as string;
       assert.ok(journal.startsWith(join(stateDir, 'runs', sysid)), `the journal is in the owner's state folder: ${journal}`);
       assert.equal(statSync(journal).uid, cluster.osUser.uid, 'owned by the data directory owner');
+      if (!existed.ca) assert.equal(statSync(join(stateDir, 'ca.key')).uid, cluster.osUser.uid, "pgssl's CA too: postgres signs with it later");
       assert.equal(statSync(join(home, '.local')).uid, existed.local ? statSync(join(home, '.local')).uid : cluster.osUser.uid, 'folders created for the owner are the owner\'s');
 
       const elsewhere = await runPgssl(['rollback', '--non-interactive'], { env: cluster.env({ PGSSL_STATE_DIR: join(tempDir('pgssl-empty'), 'pgssl') }) });

@@ -1,5 +1,5 @@
 /** What `pgssl enable` is asked to do: the flags, or the wizard's answers, as one value. */
-import type { KeyPairPem, RsaBits } from '../../certs/keys.js';
+import type { KeyPairPem, KeySpec } from '../../certs/keys.js';
 import { ExitCode, PgsslError } from '../../errors.js';
 import type { RewriteOptions } from '../../hba/rewrite.js';
 import type { ConnectionTarget } from '../../server/connectionTarget.js';
@@ -12,7 +12,8 @@ export interface EnableOptions {
   source?: CertificateSource;
   san?: string[];
   days: number;
-  rsaBits: RsaBits;
+  /** Key of a new server certificate (and of pgssl's CA when it is created now). */
+  key: KeySpec;
   certDir?: string;
   allowNameMismatch: boolean;
   minTls: 'TLSv1.2' | 'TLSv1.3';

@@ -29,6 +29,7 @@ import { askSans, askSource } from '../questions.js';
 import type { EnableReport } from '../report.js';
 import { desiredTlsSettings, type SettingChange } from '../tlsSettings.js';
 import type { EnableOptions } from './options.js';
+import type { ServerStateDir } from '../../files/stateDir.js';
 
 export interface EnablePlan {
   /** Where pgssl connects over TCP for its proofs (the admin's host, or a listen address when on the socket). */
@@ -45,7 +46,7 @@ export interface EnablePlan {
   nothingToChange: boolean;
 }
 
-export async function planEnable(pre: Preflight, options: EnableOptions, stateDir: string, report: EnableReport, hostNames: Promise<LocalHostNames> = localHostNames()): Promise<EnablePlan> {
+export async function planEnable(pre: Preflight, options: EnableOptions, state: ServerStateDir, report: EnableReport, hostNames: Promise<LocalHostNames> = localHostNames()): Promise<EnablePlan> {
   const { prompter, view } = options;
   const connectHost = isSocketHost(options.target.host) ? probeAddressFor(pre.listen)! : options.target.host;
   // What the server serves now decides whether the installed certificate can be kept; with ssl = off it serves nothing.
@@ -66,8 +67,9 @@ export async function planEnable(pre: Preflight, options: EnableOptions, stateDi
       names,
       commonName: commonNameFor(host),
       days: options.days,
-      rsaBits: options.rsaBits,
-      stateDir,
+      key: options.key,
+      stateDir: state.dir,
+      stateOwner: state.owner,
       settings: pre.facts.settings,
       dataDirectory: pre.dataDirectory,
       tlsServedFingerprint: served,

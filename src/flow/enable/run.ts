@@ -69,7 +69,7 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
     stop.checkpoint();
 
     announce('certificates');
-    const plan = await planEnable(pre, options, state.dir, report, hostNames);
+    const plan = await planEnable(pre, options, state, report, hostNames);
     step('certificates').status = plan.decision.action === 'keep' ? 'already-done' : options.dryRun ? 'planned' : 'done';
     checkPlanPreconditions(plan, pre, state);
     showPlan(view, report, plan.files, plan.hba);

@@ -1,0 +1,3 @@
+module pgssl.test/x509check
+
+go 1.19
