@@ -2,7 +2,8 @@
  * Reading certificates and keys with Node's native X509 support (fast to load;
  * forge is only needed to build certificates). Pure but for the clock.
  */
-import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { colonFingerprint, fingerprintOfDer } from './fingerprint.js';
 
 export interface CertificateSummary {
   subject: string;
@@ -35,7 +36,7 @@ export function summarizeCertificate(cert: X509Certificate, now: Date = new Date
     keyBits: details?.modulusLength ?? curveBits(details?.namedCurve),
     selfSigned: isSelfSigned(cert),
     isCA: cert.ca,
-    fingerprintSha256: createHash('sha256').update(cert.raw).digest('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:'),
+    fingerprintSha256: colonFingerprint(fingerprintOfDer(cert.raw)),
   };
 }
 

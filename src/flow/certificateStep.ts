@@ -12,6 +12,7 @@ import { caFilesIn, issueSelfSigned, type CreatedCa, issueWithCa, issueWithState
 import { prepareCertificateBuilder } from '../certs/build.js';
 import { describeKeySpec, type KeyPairPem, type KeySpec } from '../certs/keys.js';
 import { chownIfRoot, type FileOwner } from '../files/owner.js';
+import { fingerprintOfDer } from '../certs/fingerprint.js';
 import { prepareExistingFiles } from '../certs/existing.js';
 import { covers, inspectCertificateFiles, type CertProblem } from '../certs/inspect.js';
 import type { TlsFileContents } from '../certs/install.js';
@@ -142,7 +143,7 @@ function keepInstalled(input: CertificateInput): CertificateDecision | undefined
   const inspection = inspectCertificateFiles({ files: [{ path: certPath, text: certText }, { path: keyPath, text: keyText }], ca: caText ? { path: caPath!, text: caText } : undefined, hosts: input.hosts, expiryWarnDays: renewWithinDays });
   if (inspection.problems.length > 0) return undefined;
   const cert = new X509Certificate(certText);
-  if (cert.fingerprint256.replace(/:/g, '').toLowerCase() !== input.tlsServedFingerprint) return undefined;
+  if (fingerprintOfDer(cert.raw) !== input.tlsServedFingerprint) return undefined;
   if (!input.hosts.every((host) => covers(cert, host))) return undefined;
   return {
     action: 'keep',

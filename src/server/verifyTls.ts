@@ -6,7 +6,7 @@
  * login succeeds — pg_stat_ssl for that very backend. SHOW ssl proves nothing.
  * Read-only.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { fingerprintOfPem, servedFingerprint } from '../certs/fingerprint.js';
 import { messageOf } from '../errors.js';
 import { authenticationOf, closeInBackground, observedTlsOf, openClient, type Authentication } from './connect.js';
 import { classifyLoginFailure, type LoginFailure } from './connectionErrors.js';
@@ -51,7 +51,7 @@ export interface TlsVerificationTarget {
 }
 
 export function fingerprintOf(certificatePem: string): string {
-  return createHash('sha256').update(new X509Certificate(certificatePem).raw).digest('hex');
+  return fingerprintOfPem(certificatePem);
 }
 
 const otherCertificate = 'the server still serves another certificate than the one installed (the reload did not load the new files; see the server log)';
@@ -90,7 +90,7 @@ export async function verifyTls(admin: ConnectionTarget, where: TlsVerificationT
         result.protocol = observed.protocol;
         result.cipher = observed.cipher;
         result.authentication = authenticationOf(client);
-        result.servedFingerprint = observed.chainDer[0] ? createHash('sha256').update(observed.chainDer[0]).digest('hex') : undefined;
+        result.servedFingerprint = servedFingerprint(observed.chainDer);
         if (result.servedFingerprint !== expectedFingerprint) return { ...result, reason: otherCertificate };
         const { rows } = await client.query('SELECT ssl, version, cipher, bits FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
         result.pgStatSsl = rows[0];
@@ -108,7 +108,7 @@ export async function verifyTls(admin: ConnectionTarget, where: TlsVerificationT
   if (!probe.accepted) return { ...result, reason: `TLS handshake with ${result.address} failed: ${probe.reason}` };
   result.protocol = probe.protocol;
   result.cipher = probe.cipher;
-  result.servedFingerprint = probe.chainDer[0] ? createHash('sha256').update(probe.chainDer[0]).digest('hex') : undefined;
+  result.servedFingerprint = servedFingerprint(probe.chainDer);
   if (!probe.verified?.ok) {
     return { ...result, reason: `the served certificate does not verify ${checkHostName ? `as "${where.verifyName}" ` : ''}against the CA: ${probe.verified?.error}` };
   }

@@ -5,7 +5,8 @@
  * questions are asked here; the plan is then a value that --dry-run renders
  * and the runner applies.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { servedFingerprint } from '../../certs/fingerprint.js';
 import { covers } from '../../certs/inspect.js';
 import { localHostNames } from '../../certs/hostNames.js';
 
@@ -54,7 +55,7 @@ export async function planEnable(pre: Preflight, options: EnableOptions, state: 
   // Handshakes offering only weak suites or old protocols decide whether the cipher list must go (they leave a log line each, so only when the settings leave room).
   const weakProbes = tlsOff ? [] : probesFor({ ciphers: pre.facts.settings.ssl_ciphers?.value, minProtocol: pre.facts.settings.ssl_min_protocol_version?.value });
   const [host, currentProbe, weakTls] = await Promise.all([hostNames, tlsOff ? undefined : probeTls({ host: connectHost, port: pre.port }), weakProbes.length ? probeWeakTls({ host: connectHost, port: pre.port }, weakProbes) : []]);
-  const served = currentProbe?.accepted && currentProbe.chainDer[0] ? createHash('sha256').update(currentProbe.chainDer[0]).digest('hex') : undefined;
+  const served = currentProbe?.accepted ? servedFingerprint(currentProbe.chainDer) : undefined;
   const source = options.source ?? (await askSource(prompter));
   const listenAddresses = pre.listen.addresses ?? undefined;
   const sanExtra = options.san ?? (prompter.interactive ? await askSans(prompter, defaultServerNames({ ...host, listenAddresses })) : []);
