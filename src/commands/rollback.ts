@@ -115,7 +115,7 @@ async function undoChosen(journal: Journal, server: UndoServer, asked: ConflictR
     const choice = await prompter.select<ConflictResolution | 'leave'>({
       message: 'Files or settings changed after pgssl wrote them. What now?',
       flag: '--merge / --force',
-      default: 'leave',
+      default: mergeable ? 'merge' : 'leave',
       choices: [
         { value: 'merge', name: `Undo only pgssl's own lines and settings, keep the later edits${mergeable ? '' : ' (overlapping files stay as they are)'}` },
         { value: 'force', name: "Restore pgssl's backups over the later edits" },

@@ -258,10 +258,19 @@ export function restartProblems(inForce: TlsInForce): string[] {
   if (!inForce.ssl) return [];
   const problems: string[] = [];
   const file = (setting: string) => inForce.files.find((f) => f.setting === setting)?.path;
+  // Only what is certain counts: a file this user may not even look at (Debian's /etc/ssl/private) is the server's to judge.
+  const state = (path: string): 'missing' | 'unknown' | 'readable' => {
+    try {
+      readFileSync(path);
+      return 'readable';
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unknown';
+    }
+  };
+  for (const f of inForce.files) if (state(f.path) === 'missing') problems.push(`${f.setting} names ${f.path}, which does not exist`);
   const certPath = file('ssl_cert_file');
   const keyPath = file('ssl_key_file');
-  for (const f of inForce.files) if (!existsSync(f.path)) problems.push(`${f.setting} names ${f.path}, which does not exist`);
-  if (certPath && keyPath && existsSync(certPath) && existsSync(keyPath)) {
+  if (certPath && keyPath && state(certPath) === 'readable' && state(keyPath) === 'readable') {
     try {
       const cert = new X509Certificate(readFileSync(certPath));
       if (!cert.checkPrivateKey(createPrivateKey(readFileSync(keyPath)))) problems.push(`${keyPath} is not the key of ${certPath}`);

@@ -138,3 +138,51 @@ it('the wizard installs certificate files the DBA already has', { timeout: 120_0
     cluster.stop();
   }
 });
+
+it('deselecting every remote rule warns that the result will not be compliant', { timeout: 120_000 }, async () => {
+  const cluster = await startCluster({ hba: 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all 0.0.0.0/0 trust\n' });
+  const state = join(tempDir('pgssl-state'), 'pgssl');
+  const session = new TmuxSession(`${process.execPath} ${pgsslBin} enable --include-loopback`, { PGHOST: cluster.socketDir, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres', PGSSL_STATE_DIR: state, HOME: state, TERM: 'xterm-256color' });
+  try {
+    await session.waitFor(/Which certificate should the server use\?/);
+    session.keys('Enter');
+    await session.waitFor(/Other names or IPs clients use/);
+    session.keys('Enter');
+    await session.waitFor(/Which pg_hba\.conf rules should require TLS\?/);
+    // 'a' toggles every choice: all were checked, now none is.
+    session.keys('a', 'Enter');
+    const plan = await session.waitFor(/Apply these changes now\?/);
+    assert.match(plan, /no rule was chosen: remote clients will still get in without TLS, and the server will not be compliant/);
+    session.keys('n', 'Enter');
+    await session.waitFor(/EXIT=\d+/, 60_000);
+  } finally {
+    session.close();
+    cluster.stop();
+  }
+});
+
+it('rollback on a terminal shows what changed since pgssl and asks: undo only pgssl\'s lines keeps the DBA\'s', { timeout: 120_000 }, async () => {
+  const { appendFileSync, readFileSync } = await import('node:fs');
+  const { runPgssl } = await import('../support/cli.js');
+  const hba = 'local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all 0.0.0.0/0 trust\n';
+  const cluster = await startCluster({ hba });
+  const state = join(tempDir('pgssl-state'), 'pgssl');
+  const env = { PGHOST: cluster.socketDir, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres', PGSSL_STATE_DIR: state, HOME: state, TERM: 'xterm-256color' };
+  assert.equal((await runPgssl(['enable', '--yes'], { env: cluster.env({ PGSSL_STATE_DIR: state }), timeoutMs: 120_000 })).code, 0);
+  const added = 'host all auditor 192.0.2.77/32 reject\n';
+  appendFileSync(cluster.hbaFile, added);
+  const session = new TmuxSession(`${process.execPath} ${pgsslBin} rollback`, env);
+  try {
+    const asked = await session.waitFor(/What now\?/);
+    assert.match(asked, /changed after pgssl wrote it/);
+    assert.match(asked, /\+host all auditor 192\.0\.2\.77\/32 reject/);
+    // The first choice: undo only pgssl's own lines.
+    session.keys('Enter');
+    const end = await session.waitFor(/EXIT=\d+/, 60_000);
+    assert.match(end, /EXIT=0/);
+    assert.equal(readFileSync(cluster.hbaFile, 'utf8'), hba + added);
+  } finally {
+    session.close();
+    cluster.stop();
+  }
+});

@@ -5,11 +5,10 @@
  * then tls-off, each proven on the real server, journaled, undone on failure
  * or signal; `pgssl rollback` re-enforces later.
  */
-import { ExitCode, OperationalError, PgsslError, errorId, reportedError } from '../../errors.js';
+import { OperationalError } from '../../errors.js';
 import { dataDirectoryOwner } from '../../files/owner.js';
 import { ensureStateDir, serverStateDir } from '../../files/stateDir.js';
 import { localHostNames } from '../../certs/hostNames.js';
-import { closeAtExit, openClient, settleClosing } from '../../server/connect.js';
 import { isSocketHost } from '../../server/connectionTarget.js';
 import { readAutoConfValues } from '../../server/autoConfValues.js';
 import { probeAddressFor } from '../../status/listen.js';
@@ -19,10 +18,11 @@ import { journalsOf } from '../journal.js';
 import { preflight } from '../preflight.js';
 import type { ReportedError, StepReport, StepStatus } from '../report.js';
 import { runPlan } from '../runner.js';
-import { Stopped, watchStopSignals } from '../signals.js';
+import { Stopped } from '../signals.js';
+import { failedRunError } from '../outcome.js';
+import { withRunSession } from '../session.js';
 import type { UndoResult } from '../undo.js';
 import { settleUnfinishedRuns } from '../unfinished.js';
-import { VerificationFailed } from '../enable/options.js';
 import { checkStateDirUsable } from '../enable/preconditions.js';
 import { planDisable, type DisableOptions, type SettingUndo } from './plan.js';
 import { loosenStep, tlsOffStep, type DisableEvidence } from './steps.js';
@@ -87,91 +87,85 @@ export async function runDisable(options: DisableRunOptions): Promise<DisableRep
   const report = emptyDisableReport(options.dryRun);
   const { view, prompter } = options;
   const step = (id: StepReport['id']) => report.steps.find((s) => s.id === id)!;
-  const stop = watchStopSignals((signal, duringUndo) => view.warn(duringUndo ? `${signal}: the undo goes on to the end` : `${signal}: stopping after the current action`));
   const hostNames = localHostNames();
-  const client = await openClient(options.target);
-  client.on('error', () => undefined);
   let changes: RunChanges | undefined;
-  try {
-    view.step(1, titles.length, titles[0][1]);
-    let pre = await preflight(client, { lock: !options.dryRun });
-    report.server = { version: pre.facts.versionText.split(' ').slice(0, 2).join(' '), dataDirectory: pre.dataDirectory, hbaFile: pre.hbaFile, port: pre.port, systemIdentifier: pre.systemIdentifier };
-    view.detail(`${report.server.version}, data directory ${pre.dataDirectory}, pg_hba.conf ${pre.hbaFile}`);
-    const state = options.stateDir ? { dir: options.stateDir, owner: dataDirectoryOwner(pre.dataDirectory) } : serverStateDir(pre.dataDirectory);
-    const server = { systemIdentifier: pre.systemIdentifier, dataDirectory: pre.dataDirectory, port: pre.port };
-    if (!options.dryRun) {
-      checkStateDirUsable(state);
-      ensureStateDir(process.env, state.dir, state.owner);
-    }
-    report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: options.dryRun, view, command: 'disable' });
-    if (report.recovered.length > 0) pre = await preflight(client, { lock: false });
+  return withRunSession(options.target, view, async (client, stop) => {
+    try {
+      view.step(1, titles.length, titles[0][1]);
+      let pre = await preflight(client, { lock: !options.dryRun });
+      report.server = { version: pre.facts.versionText.split(' ').slice(0, 2).join(' '), dataDirectory: pre.dataDirectory, hbaFile: pre.hbaFile, port: pre.port, systemIdentifier: pre.systemIdentifier };
+      view.detail(`${report.server.version}, data directory ${pre.dataDirectory}, pg_hba.conf ${pre.hbaFile}`);
+      const state = options.stateDir ? { dir: options.stateDir, owner: dataDirectoryOwner(pre.dataDirectory) } : serverStateDir(pre.dataDirectory);
+      const server = { systemIdentifier: pre.systemIdentifier, dataDirectory: pre.dataDirectory, port: pre.port };
+      if (!options.dryRun) {
+        checkStateDirUsable(state);
+        ensureStateDir(process.env, state.dir, state.owner);
+      }
+      report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: options.dryRun, view, command: 'disable' });
+      if (report.recovered.length > 0) pre = await preflight(client, { lock: false });
 
-    const autoConf = await readAutoConfValues(client, pre.autoConfPath);
-    const { rows } = await client.query<{ setting: string }>('SELECT setting FROM pg_file_settings WHERE name = $1 AND sourcefile <> $2 AND error IS NULL ORDER BY seqno', ['ssl', pre.autoConfPath]);
-    const plan = planDisable(pre, journalsOf(state.dir, server, state.owner), autoConf, rows.at(-1)?.setting, options.target, options);
-    report.hba = {
-      changes: plan.hba.changes,
-      kept: plan.hba.kept.map((k) => ({ file: k.rule.file, line: k.rule.line, reason: k.reason })),
-      diff: plan.diff,
-      backups: [],
-    };
-    report.settings = plan.settings;
-    report.sslOffExplicitly = plan.sslOffExplicitly;
-    report.losses = plan.losses;
-    step('preflight').status = 'done';
-    showDisablePlan(view, plan, report);
-    stop.checkpoint();
+      const autoConf = await readAutoConfValues(client, pre.autoConfPath);
+      const { rows } = await client.query<{ setting: string }>('SELECT setting FROM pg_file_settings WHERE name = $1 AND sourcefile <> $2 AND error IS NULL ORDER BY seqno', ['ssl', pre.autoConfPath]);
+      const plan = planDisable(pre, journalsOf(state.dir, server, state.owner), autoConf, rows.at(-1)?.setting, options.target, options);
+      report.hba = {
+        changes: plan.hba.changes,
+        kept: plan.hba.kept.map((k) => ({ file: k.rule.file, line: k.rule.line, reason: k.reason })),
+        diff: plan.diff,
+        backups: [],
+      };
+      report.settings = plan.settings;
+      report.sslOffExplicitly = plan.sslOffExplicitly;
+      report.losses = plan.losses;
+      step('preflight').status = 'done';
+      showDisablePlan(view, plan, report);
+      stop.checkpoint();
 
-    if (options.dryRun) {
-      report.nextSteps.push('Run the same command without --dry-run to apply this plan.');
+      if (options.dryRun) {
+        report.nextSteps.push('Run the same command without --dry-run to apply this plan.');
+        return report;
+      }
+      if (plan.nothingToChange) {
+        view.ok('nothing to change: no pgssl rule to loosen and TLS is off (or kept)');
+      } else if (!options.yes) {
+        const go = await prompter.confirm({ message: `${plan.losses.join(' ')} Apply these changes now?`, flag: '--yes', default: false });
+        if (!go) throw new Cancelled();
+      }
+      const writes = plan.hba.files.map((f) => ({ path: f.path, bytes: f.afterBytes.length }));
+      const problems = findWriteProblems(writes);
+      if (problems.length > 0) throw new OperationalError(describeWriteProblems(problems));
+
+      const connectHost = isSocketHost(options.target.host) ? probeAddressFor(pre.listen)! : options.target.host;
+      const host = await hostNames;
+      changes = new RunChanges({ stateDir: state.dir, stateOwner: state.owner, command: 'disable', server, client, autoConfPath: pre.autoConfPath });
+      const evidence: DisableEvidence = { backups: [] };
+      const run = await runPlan([loosenStep(pre, plan, { connectHost, hostAddresses: host.interfaceAddresses }, evidence), tlsOffStep(pre, plan, connectHost, evidence)], {
+        client,
+        target: options.target,
+        changes,
+        view,
+        stop,
+        dataDirectory: pre.dataDirectory,
+        numbering: { first: 2, total: titles.length },
+        // disable is undone on any failure: a half-loosened server is no state to keep.
+        shouldUndo: async (error) => !(error instanceof Cancelled) || error instanceof Stopped || !prompter.interactive || (await prompter.confirm({ message: 'Stopped. Undo the changes made so far?', flag: '(always undone without a terminal)', default: true }).catch(() => true)),
+      });
+      for (const [id, status] of Object.entries(run.statuses)) step(id as StepReport['id']).status = status as StepStatus;
+      report.journal = run.journal?.path;
+      report.hba.backups = evidence.backups;
+      report.verification = { loosened: evidence.loosened, tlsRefused: evidence.tlsRefused };
+      if (run.failure !== undefined) {
+        report.undone = run.undone;
+        throw failedRunError(run.failure, report, Boolean(run.journal?.changed));
+      }
+      step('report').status = 'done';
+      report.changed = Boolean(run.journal?.changed);
+      if (report.changed) report.nextSteps.push(`pgssl rollback undoes this (journal ${report.journal}); pgssl enable requires TLS again.`);
+      if (!plan.keepSsl) report.nextSteps.push('The certificate files stay where they are (nothing names them now); remove them by hand if you wish.');
       return report;
+    } catch (error) {
+      throw failedRunError(error, report, Boolean(changes?.journal?.changed));
     }
-    if (plan.nothingToChange) {
-      view.ok('nothing to change: no pgssl rule to loosen and TLS is off (or kept)');
-    } else if (!options.yes) {
-      const go = await prompter.confirm({ message: `${plan.losses.join(' ')} Apply these changes now?`, flag: '--yes', default: false });
-      if (!go) throw new Cancelled();
-    }
-    const writes = plan.hba.files.map((f) => ({ path: f.path, bytes: f.afterBytes.length }));
-    const problems = findWriteProblems(writes);
-    if (problems.length > 0) throw new OperationalError(describeWriteProblems(problems));
-
-    const connectHost = isSocketHost(options.target.host) ? probeAddressFor(pre.listen)! : options.target.host;
-    const host = await hostNames;
-    changes = new RunChanges({ stateDir: state.dir, stateOwner: state.owner, command: 'disable', server, client, autoConfPath: pre.autoConfPath });
-    const evidence: DisableEvidence = { backups: [] };
-    const run = await runPlan([loosenStep(pre, plan, { connectHost, hostAddresses: host.interfaceAddresses }, evidence), tlsOffStep(pre, plan, connectHost, evidence)], {
-      client,
-      target: options.target,
-      changes,
-      view,
-      stop,
-      dataDirectory: pre.dataDirectory,
-      numbering: { first: 2, total: titles.length },
-      // disable is undone on any failure: a half-loosened server is no state to keep.
-      shouldUndo: async (error) => !(error instanceof Cancelled) || error instanceof Stopped || !prompter.interactive || (await prompter.confirm({ message: 'Stopped. Undo the changes made so far?', flag: '(always undone without a terminal)', default: true }).catch(() => true)),
-    });
-    for (const [id, status] of Object.entries(run.statuses)) step(id as StepReport['id']).status = status as StepStatus;
-    report.journal = run.journal?.path;
-    report.hba.backups = evidence.backups;
-    report.verification = { loosened: evidence.loosened, tlsRefused: evidence.tlsRefused };
-    if (run.failure !== undefined) {
-      report.undone = run.undone;
-      throw fail(run.failure, report, Boolean(run.journal?.changed));
-    }
-    step('report').status = 'done';
-    report.changed = Boolean(run.journal?.changed);
-    if (report.changed) report.nextSteps.push(`pgssl rollback undoes this (journal ${report.journal}); pgssl enable requires TLS again.`);
-    if (!plan.keepSsl) report.nextSteps.push('The certificate files stay where they are (nothing names them now); remove them by hand if you wish.');
-    return report;
-  } catch (error) {
-    throw (error as { report?: DisableReport }).report ? error : fail(error, report, Boolean(changes?.journal?.changed));
-  } finally {
-    stop.release();
-    await settleClosing();
-    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-    closeAtExit(client);
-  }
+  });
 }
 
 function showDisablePlan(view: EnableView, plan: ReturnType<typeof planDisable>, report: DisableReport): void {
@@ -185,21 +179,4 @@ function showDisablePlan(view: EnableView, plan: ReturnType<typeof planDisable>,
   if (plan.sslOffExplicitly) view.detail("  ALTER SYSTEM SET ssl = 'off';   -- postgresql.conf has ssl = on");
   if (plan.keepSsl) view.detail('  TLS stays on (--keep-ssl)');
   for (const loss of plan.losses) view.warn(loss);
-}
-
-function fail(error: unknown, report: DisableReport, changed: boolean): unknown {
-  const undone = report.undone;
-  const notUndone = undone ? [...undone.failures, ...undone.restartProblems] : [];
-  const suffix = undone ? (notUndone.length ? `; undone except: ${notUndone.join('; ')}` : '; every change was undone') : changed ? '; the changes made so far were kept (pgssl rollback undoes them)' : '; nothing was changed';
-  const final =
-    error instanceof Cancelled
-      ? new OperationalError(`${error.message}${suffix}`)
-      : error instanceof VerificationFailed && undone
-        ? new VerificationFailed(`${error.message}${suffix}`)
-        : error;
-  report.exitCode = final instanceof PgsslError ? final.exitCode : ExitCode.operational;
-  report.error = { ...reportedError(final), id: errorId(error) };
-  report.changed = changed && !(undone && undone.failures.length === 0 && undone.kept.length === 0);
-  (final as { report?: DisableReport }).report = report;
-  return final;
 }

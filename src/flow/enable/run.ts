@@ -6,12 +6,11 @@
  * in reverse on failure or signal → the same findings as `pgssl status`.
  */
 import { dirname } from 'node:path';
-import { ExitCode, OperationalError, PgsslError, errorId, reportedError } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
 import { removeStaleTempFiles } from '../../files/atomicWrite.js';
 import { dataDirectoryOwner } from '../../files/owner.js';
 import { ensureStateDir, serverStateDir, type ServerStateDir } from '../../files/stateDir.js';
 import { localHostNames } from '../../certs/hostNames.js';
-import { closeAtExit, openClient, settleClosing } from '../../server/connect.js';
 import type { ConnectionTarget } from '../../server/connectionTarget.js';
 import { collectStatusEvidenceWith } from '../../status/collect.js';
 import { buildStatusReport } from '../../status/report.js';
@@ -23,11 +22,13 @@ import { preflight } from '../preflight.js';
 import { shouldUndo } from '../questions.js';
 import { emptyReport, stepTitles, type EnableReport, type StepId } from '../report.js';
 import { runPlan } from '../runner.js';
-import { Stopped, watchStopSignals } from '../signals.js';
+import { Stopped } from '../signals.js';
+import { failedRunError } from '../outcome.js';
+import { withRunSession } from '../session.js';
 import { settleUnfinishedRuns } from '../unfinished.js';
 import { enforceStep, type EnforceEvidence } from './enforce.js';
 import { installFilesStep } from './installFiles.js';
-import { VerificationFailed, type EnableOptions } from './options.js';
+import type { EnableOptions } from './options.js';
 import { planEnable } from './plan.js';
 import { sessionsStep } from './sessions.js';
 import { tlsOnStep } from './tlsOn.js';
@@ -42,116 +43,85 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
   const { view, prompter } = options;
   const step = (id: StepId) => report.steps.find((s) => s.id === id)!;
   const announce = (id: StepId) => view.step(report.steps.findIndex((s) => s.id === id) + 1, totalSteps, step(id).title);
-  const stop = watchStopSignals((signal, duringUndo) => view.warn(duringUndo ? `${signal}: the undo goes on to the end, so that nothing is left half-way` : `${signal}: stopping after the current action`));
-
   // DNS for the certificate's names runs while we connect and learn.
   const hostNames = localHostNames();
-  const client = await openClient(options.target);
-  client.on('error', () => undefined);
   let changes: RunChanges | undefined;
-  try {
-    announce('preflight');
-    let pre = await preflight(client, { lock: !options.dryRun });
-    report.server = { version: pre.facts.versionText.split(' ').slice(0, 2).join(' '), dataDirectory: pre.dataDirectory, hbaFile: pre.hbaFile, port: pre.port, systemIdentifier: pre.systemIdentifier };
-    view.detail(`${report.server.version}, data directory ${pre.dataDirectory}, pg_hba.conf ${pre.hbaFile}`);
-    view.detail(`listen_addresses = '${pre.listen.addresses}', port ${pre.port}; ${pre.hba.ruleCount} pg_hba.conf rules; ${pre.sessions.length} other TCP session(s)`);
-    const state = stateFor(options, pre.dataDirectory);
-    if (!options.dryRun) {
-      checkStateDirUsable(state);
-      // Created here, owned by the data directory's owner when root: the CA and the journals go into it next.
-      ensureStateDir(process.env, state.dir, state.owner);
-    }
-    const server = { systemIdentifier: pre.systemIdentifier, dataDirectory: pre.dataDirectory, port: pre.port };
-    report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: options.dryRun, view, command: 'enable' });
-    // The undo changed settings and files: plan from what the server has now (the run lock is already ours).
-    if (report.recovered.length > 0) pre = await preflight(client, { lock: false });
-    step('preflight').status = 'done';
-    stop.checkpoint();
+  return withRunSession(options.target, view, async (client, stop) => {
+    try {
+      announce('preflight');
+      let pre = await preflight(client, { lock: !options.dryRun });
+      report.server = { version: pre.facts.versionText.split(' ').slice(0, 2).join(' '), dataDirectory: pre.dataDirectory, hbaFile: pre.hbaFile, port: pre.port, systemIdentifier: pre.systemIdentifier };
+      view.detail(`${report.server.version}, data directory ${pre.dataDirectory}, pg_hba.conf ${pre.hbaFile}`);
+      view.detail(`listen_addresses = '${pre.listen.addresses}', port ${pre.port}; ${pre.hba.ruleCount} pg_hba.conf rules; ${pre.sessions.length} other TCP session(s)`);
+      const state = stateFor(options, pre.dataDirectory);
+      if (!options.dryRun) {
+        checkStateDirUsable(state);
+        // Created here, owned by the data directory's owner when root: the CA and the journals go into it next.
+        ensureStateDir(process.env, state.dir, state.owner);
+      }
+      const server = { systemIdentifier: pre.systemIdentifier, dataDirectory: pre.dataDirectory, port: pre.port };
+      report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: options.dryRun, view, command: 'enable' });
+      // The undo changed settings and files: plan from what the server has now (the run lock is already ours).
+      if (report.recovered.length > 0) pre = await preflight(client, { lock: false });
+      step('preflight').status = 'done';
+      stop.checkpoint();
 
-    announce('certificates');
-    const plan = await planEnable(pre, options, state, report, hostNames);
-    step('certificates').status = plan.decision.action === 'keep' ? 'already-done' : options.dryRun ? 'planned' : 'done';
-    checkPlanPreconditions(plan, pre, state);
-    showPlan(view, report, plan.files, plan.hba);
-    stop.checkpoint();
+      announce('certificates');
+      const plan = await planEnable(pre, options, state, report, hostNames);
+      step('certificates').status = plan.decision.action === 'keep' ? 'already-done' : options.dryRun ? 'planned' : 'done';
+      checkPlanPreconditions(plan, pre, state);
+      showPlan(view, report, plan.files, plan.hba);
+      stop.checkpoint();
 
-    if (options.dryRun) {
-      view.detail('dry run: nothing was changed');
-      report.nextSteps.push('Run the same command without --dry-run to apply this plan.');
+      if (options.dryRun) {
+        view.detail('dry run: nothing was changed');
+        report.nextSteps.push('Run the same command without --dry-run to apply this plan.');
+        return report;
+      }
+      if (!plan.nothingToChange && !options.yes) {
+        const go = await prompter.confirm({ message: 'Apply these changes now?', flag: '--yes', default: true });
+        if (!go) throw new Cancelled();
+      }
+
+      const writeDirs = [...plan.files.map((f) => dirname(f.path)), ...plan.hba.files.map((f) => dirname(f.path)), state.dir];
+      for (const removed of removeStaleTempFiles(writeDirs, processAlive)) view.detail(`removed ${removed}, left by a pgssl run that was killed`);
+      changes = new RunChanges({ stateDir: state.dir, stateOwner: state.owner, command: 'enable', server, client, autoConfPath: pre.autoConfPath });
+      const evidence: EnforceEvidence = {};
+      const run = await runPlan([installFilesStep(plan.files, pre.dataDirectory, report), tlsOnStep(pre, plan, report), enforceStep(pre, plan, report, evidence), sessionsStep(options, report)], {
+        client,
+        target: options.target,
+        changes,
+        view,
+        stop,
+        dataDirectory: pre.dataDirectory,
+        numbering: { first: 3, total: totalSteps },
+        shouldUndo: (error) => (error instanceof Stopped && error.signal !== 'SIGINT' ? Promise.resolve(true) : shouldUndo(error, options)),
+      });
+      for (const [id, status] of Object.entries(run.statuses)) step(id as StepId).status = status!;
+      report.journal = run.journal?.path;
+      if (run.failure !== undefined) {
+        if (run.undone) report.undone = run.undone;
+        throw failedRunError(run.failure, report, Boolean(run.journal?.changed));
+      }
+
+      const now = new Date();
+      const status = buildStatusReport(await collectStatusEvidenceWith(client, options.target, now, { observedTls: evidence.lastTls }), { now, expiryWarnDays: 30 });
+      report.compliance = { result: status.compliance, findings: status.findings };
+      report.exitCode = status.compliance === 'not-compliant' ? ExitCode.checkFailed : ExitCode.ok;
+      report.changed = Boolean(run.journal?.changed);
+      step('report').status = 'done';
+      report.connect = connectLine(plan.connectHost, pre.port, plan.verifyName, plan.decision.caFile, options.target);
+      report.nextSteps.push(
+        `Clients: sslmode=verify-full with the CA ${plan.decision.caFile ?? '(your CA)'}; e.g. ${report.connect}`,
+        'Standbys: add sslmode=verify-full sslrootcert=… to primary_conninfo, so that replication is verified too.',
+        `The certificate expires on ${plan.decision.notAfter.slice(0, 10)}: pgssl status warns 30 days before.`,
+      );
+      for (const gap of report.verification.tls?.notChecked ?? []) report.nextSteps.push(`Not checked: ${gap}`);
       return report;
+    } catch (error) {
+      throw failedRunError(error, report, Boolean(changes?.journal?.changed));
     }
-    if (!plan.nothingToChange && !options.yes) {
-      const go = await prompter.confirm({ message: 'Apply these changes now?', flag: '--yes', default: true });
-      if (!go) throw new Cancelled();
-    }
-
-    const writeDirs = [...plan.files.map((f) => dirname(f.path)), ...plan.hba.files.map((f) => dirname(f.path)), state.dir];
-    for (const removed of removeStaleTempFiles(writeDirs, processAlive)) view.detail(`removed ${removed}, left by a pgssl run that was killed`);
-    changes = new RunChanges({ stateDir: state.dir, stateOwner: state.owner, command: 'enable', server, client, autoConfPath: pre.autoConfPath });
-    const evidence: EnforceEvidence = {};
-    const run = await runPlan([installFilesStep(plan.files, pre.dataDirectory, report), tlsOnStep(pre, plan, report), enforceStep(pre, plan, report, evidence), sessionsStep(options, report)], {
-      client,
-      target: options.target,
-      changes,
-      view,
-      stop,
-      dataDirectory: pre.dataDirectory,
-      numbering: { first: 3, total: totalSteps },
-      shouldUndo: (error) => (error instanceof Stopped && error.signal !== 'SIGINT' ? Promise.resolve(true) : shouldUndo(error, options)),
-    });
-    for (const [id, status] of Object.entries(run.statuses)) step(id as StepId).status = status!;
-    report.journal = run.journal?.path;
-    if (run.failure !== undefined) {
-      if (run.undone) report.undone = run.undone;
-      throw finalError(run.failure, report, Boolean(run.journal?.changed));
-    }
-
-    const now = new Date();
-    const status = buildStatusReport(await collectStatusEvidenceWith(client, options.target, now, { observedTls: evidence.lastTls }), { now, expiryWarnDays: 30 });
-    report.compliance = { result: status.compliance, findings: status.findings };
-    report.exitCode = status.compliance === 'not-compliant' ? ExitCode.checkFailed : ExitCode.ok;
-    report.changed = Boolean(run.journal?.changed);
-    step('report').status = 'done';
-    report.connect = connectLine(plan.connectHost, pre.port, plan.verifyName, plan.decision.caFile, options.target);
-    report.nextSteps.push(
-      `Clients: sslmode=verify-full with the CA ${plan.decision.caFile ?? '(your CA)'}; e.g. ${report.connect}`,
-      'Standbys: add sslmode=verify-full sslrootcert=… to primary_conninfo, so that replication is verified too.',
-      `The certificate expires on ${plan.decision.notAfter.slice(0, 10)}: pgssl status warns 30 days before.`,
-    );
-    for (const gap of report.verification.tls?.notChecked ?? []) report.nextSteps.push(`Not checked: ${gap}`);
-    return report;
-  } catch (error) {
-    const final = error instanceof PgsslError && (error as { report?: EnableReport }).report ? error : finalError(error, report, Boolean(changes?.journal?.changed));
-    throw final;
-  } finally {
-    stop.release();
-    // The run lock goes first and explicitly: the session then closes without holding the exit up.
-    await settleClosing();
-    await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-    closeAtExit(client);
-  }
-}
-
-/** The error the command shows, with the report attached (--json prints it before the message). */
-function finalError(error: unknown, report: EnableReport, changed: boolean): unknown {
-  const failed = report.steps.find((s) => s.status === 'planned' && s.id !== 'report');
-  if (failed && !(error instanceof Cancelled) && !report.steps.some((s) => s.status === 'failed')) failed.status = 'failed';
-  const undone = report.undone;
-  const notUndone = undone ? [...undone.failures, ...undone.restartProblems] : [];
-  const final =
-    error instanceof Cancelled
-      ? new OperationalError(`${error.message}${undone ? (notUndone.length ? `; undone except: ${notUndone.join('; ')}` : '; every change was undone') : changed ? '; the changes made so far were kept (pgssl rollback undoes them)' : '; nothing was changed'}`)
-      : error instanceof VerificationFailed && undone
-        ? new VerificationFailed(`${error.message}. Every change was undone${notUndone.length ? ' except: ' + notUndone.join('; ') : ''}; the server is as it was.`)
-        : error instanceof PgsslError && undone
-          ? new PgsslError(`${error.message}. ${notUndone.length ? `Undone except: ${notUndone.join('; ')}` : 'Every change was undone; the server is as it was.'}`, error.exitCode, { hint: error.hint })
-          : error;
-  report.exitCode = final instanceof PgsslError ? final.exitCode : ExitCode.operational;
-  // The id says what happened (a cancel stays CANCELLED); the message is the final one.
-  report.error = { ...reportedError(final), id: errorId(error) };
-  report.changed = changed && !(undone && undone.failures.length === 0 && undone.kept.length === 0);
-  (final as { report?: EnableReport }).report = report;
-  return final;
+  });
 }
 
 function stateFor(options: EnableOptions, dataDirectory: string): ServerStateDir {

@@ -1,0 +1,28 @@
+/**
+ * The resources every command that changes a server holds for its run: the
+ * admin session (which also holds the run lock), and the stop watch for
+ * SIGINT/SIGTERM/SIGHUP. Opened, handed to the work, always released: the
+ * lock first and explicitly, so the session closes without holding exit up.
+ */
+import { closeAtExit, openClient, settleClosing, type Client } from '../server/connect.js';
+import type { ConnectionTarget } from '../server/connectionTarget.js';
+import type { EnableView } from '../ui/enableView.js';
+import { watchStopSignals, type StopWatch } from './signals.js';
+
+export async function withRunSession<T>(target: ConnectionTarget, view: EnableView, work: (client: Client, stop: StopWatch) => Promise<T>): Promise<T> {
+  const stop = watchStopSignals((signal, duringUndo) => view.warn(duringUndo ? `${signal}: the undo goes on to the end, so that nothing is left half-way` : `${signal}: stopping after the current action`));
+  let client: Client | undefined;
+  try {
+    client = await openClient(target);
+    client.on('error', () => undefined);
+    return await work(client, stop);
+  } finally {
+    stop.release();
+    if (client) {
+      // Probe sessions still closing must not outlive the run, nor count as live sessions.
+      await settleClosing();
+      await client.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+      closeAtExit(client);
+    }
+  }
+}
