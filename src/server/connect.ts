@@ -11,7 +11,9 @@ import { peerChain } from './tlsProbe.js';
 import { createRequire } from 'node:module';
 import type * as PgModule from 'pg';
 
-const pg = loadPg();
+// Loaded at the first connection, not with the module: commands that never connect (client-cert, ca init, cert inspect, hba) skip its ~30 ms.
+let pgModule: typeof PgModule | undefined;
+const pgLibrary = (): typeof PgModule => (pgModule ??= loadPg());
 import { PasswordRequired, explainConnectionError } from './connectionErrors.js';
 import { isSocketHost, socketOwnerForRoot, type ConnectionTarget } from './connectionTarget.js';
 import { lookupPasswordFile } from './pgpass.js';
@@ -70,7 +72,7 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
     // `sudo pgssl` should work as `sudo -u postgres pgssl` does. Any other role keeps root's identity, as libpq would.
     const owner = socketOwnerForRoot(target.host, target.port);
     const peerUid = owner?.name === target.user ? owner.uid : undefined;
-    const client = new pg.Client({
+    const client = new (pgLibrary().Client)({
       host: target.host,
       port: target.port,
       user: target.user,

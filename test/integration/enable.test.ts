@@ -234,6 +234,10 @@ describe('enable refuses or undoes, and leaves everything as it was', () => {
     assert.match(r.stderr, /needs an answer and there is no terminal to ask on: pass --yes/);
     assert.deepEqual(await snapshot(cluster), before);
   });
+
+  it('--only-address that selects no rule: refused before TLS is turned on, exit 2', async () => {
+    await expectUnchanged(() => enable(cluster, stateDir(), ['--only-address', '10.9.9.0/24']), 2, /--only-address\/--only-db\/--only-user select none of the remote host rules .*10\.9\.9\.0\/24.*nothing was changed/);
+  });
 });
 
 describe('kill -9 in the middle of enable', () => {
