@@ -65,7 +65,9 @@ function homeFor(who: RunAs): string {
 /** The built CLI as `sudo -u postgres pgssl …` or `sudo pgssl …` runs it: no PG* variables, no password. */
 function pgssl(who: RunAs, home: string, args: string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env = cleanEnv({ HOME: home });
+    // As root, pgssl would use the data directory owner's state folder (~postgres, shared by every run on
+    // this machine); this test keeps its runs in its own home instead (rollback.test.ts covers the owner's folder).
+    const env = cleanEnv({ HOME: home, ...(who.kind === 'root' ? { PGSSL_STATE_DIR: join(home, '.local', 'state', 'pgssl') } : {}) });
     delete env.XDG_STATE_HOME;
     const ids = who.kind === 'postgres' ? { uid: who.user.uid, gid: who.user.gid } : {};
     const child = spawn(process.execPath, [pgsslBin, ...args], { env, ...ids, stdio: ['ignore', 'pipe', 'pipe'] });
