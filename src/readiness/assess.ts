@@ -57,7 +57,7 @@ export async function assessReadiness(client: Client, target: ConnectionTarget, 
   }
   unknowns.push({
     id: 'NOT_SEEN',
-    message: `only clients that connected ${fromLog.from ? `since ${fromLog.from} (the oldest log entry read)` : 'while the sessions were sampled'} are known: a cron job, a report or a standby that did not connect then is not in this list.`,
+    message: `only clients that connected ${fromLog.from && fromLog.logsConnections ? `since ${fromLog.from} (the oldest log entry read)` : 'while the sessions were sampled'} are known: a cron job, a report or a standby that did not connect then is not in this list.`,
     fix: 'keep log_connections on for a full business cycle (a week, a month-end) before enforcing, or sample longer with --for.',
   });
   const sources: ReadinessSources = {
@@ -98,6 +98,8 @@ async function readMemberships(client: Client, users: string[]): Promise<Map<str
 
 interface FromLog {
   connections: SeenConnection[];
+  /** log_connections writes authorization entries now (older entries are read either way). */
+  logsConnections: boolean;
   files: ReadinessSources['log']['files'];
   from?: string;
   to?: string;
@@ -125,7 +127,7 @@ async function logConnections(client: Client, settings: LogSettings, major: numb
           : 'logging_collector is off: the server writes its log where its start script sends stderr (pg_ctl -l FILE, journald, /var/log/postgresql), which pgssl cannot find.',
         fix: 'give that file with --log FILE (repeatable; .csv and .json are read as csvlog and jsonlog).',
       });
-      return { connections: [], files: [] };
+      return { connections: [], files: [], logsConnections: state.logsAuthorization };
     }
   }
   const connections: SeenConnection[] = [];
@@ -157,5 +159,5 @@ async function logConnections(client: Client, settings: LogSettings, major: numb
   if (!/^(c|posix|en)/i.test(settings.lcMessages) && settings.lcMessages !== '') {
     unknowns.push({ id: 'MESSAGES_TRANSLATED', message: `lc_messages = '${settings.lcMessages}': connection entries written in another language are not recognised.`, fix: "ALTER SYSTEM SET lc_messages = 'C' and reload, so that log lines are in English." });
   }
-  return { connections, files: read, from, to };
+  return { connections, files: read, from, to, logsConnections: state.logsAuthorization };
 }

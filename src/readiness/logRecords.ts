@@ -129,34 +129,48 @@ export function csvRecords(text: string): LogRecord[] {
   return records;
 }
 
-/** RFC 4180 rows as PostgreSQL writes them: "" inside quotes, newlines inside quoted fields. */
+/**
+ * RFC 4180 rows as PostgreSQL writes them: "" inside quotes, newlines inside
+ * quoted fields. Scans with indexOf (a character loop ran at 5 MB/s).
+ */
 function* csvRows(text: string): Generator<string[]> {
   let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n') {
-      row.push(field);
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    let field: string;
+    if (text[i] === '"') {
+      let value = '';
+      let from = i + 1;
+      for (;;) {
+        const quote = text.indexOf('"', from);
+        if (quote === -1) {
+          value += text.slice(from);
+          i = n;
+          break;
+        }
+        value += text.slice(from, quote);
+        if (text[quote + 1] === '"') {
+          value += '"';
+          from = quote + 2;
+        } else {
+          i = quote + 1;
+          break;
+        }
+      }
+      field = value;
+    } else {
+      let end = i;
+      while (end < n && text[end] !== ',' && text[end] !== '\n') end++;
+      field = text.slice(i, end);
+      i = end;
+    }
+    row.push(field);
+    if (i >= n || text[i] === '\n') {
       yield row;
       row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field || row.length) {
-    row.push(field);
-    yield row;
+    }
+    i++;
   }
 }
 
