@@ -49,6 +49,7 @@ export function renderReadiness(report: ReadinessReport, s: Style): string {
       for (const sql of u.sql ?? []) lines.push(`      ${sql}`);
     }
   }
+  if (report.cannotTell > 0) lines.push('', s.warn(`${report.cannotTell} client(s) could not be judged (see "cannot tell" above); they do not change the exit code.`));
   lines.push('', report.refused > 0 ? s.bad(`${report.refused} client(s) seen without TLS would be refused once the plan is in force (exit 3).`) : s.ok('Nobody seen without TLS would be refused by the planned pg_hba.conf.'));
   return lines.join('\n') + '\n';
 }

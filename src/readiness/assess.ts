@@ -7,7 +7,7 @@
 import { UsageError, OperationalError } from '../errors.js';
 import { describeErrors } from '../hba/describe.js';
 import { diskReader, loadHba, overlayReader } from '../hba/load.js';
-import { planRewrite, type RewriteOptions } from '../hba/rewrite.js';
+import { planRewrite, type RewriteOptions, type RewritePlan } from '../hba/rewrite.js';
 import type { Client } from '../server/connect.js';
 import type { ConnectionTarget } from '../server/connectionTarget.js';
 import { findServerLogFiles, givenLogFile, readLogFile, readLogSettings, type LogFile, type LogSettings } from '../server/serverLogFile.js';
@@ -20,7 +20,10 @@ import { buildReadinessReport, type ReadinessReport, type ReadinessSources, type
 import { judgeClients } from './verdicts.js';
 
 export interface ReadinessOptions {
-  rewrite: RewriteOptions;
+  /** The rewrite to judge against: the flags' limits (planned here from pg_hba.conf on disk)… */
+  rewrite?: RewriteOptions;
+  /** …or a plan already made (enable's, after the wizard's choices), so that both judge the same rules. */
+  plan?: RewritePlan;
   /** Sample live sessions over this many seconds (0: one sample). */
   forSeconds?: number;
   /** Log files to read instead of the ones the server's collector writes. */
@@ -35,7 +38,7 @@ export async function assessReadiness(client: Client, target: ConnectionTarget, 
       `pgssl cannot read ${server.hbaFile} the way PostgreSQL ${server.major} does, so it cannot tell who the rewrite would refuse; nothing was changed:\n${describeErrors(loaded.errors)}\nRun pgssl readiness on the server's host as root or the postgres OS user (sudo -u postgres pgssl readiness).`,
     );
   }
-  const plan = planRewrite(loaded, options.rewrite);
+  const plan = options.plan ?? planRewrite(loaded, options.rewrite ?? {});
   const planned = loadHba(server.hbaFile, server.major, overlayReader(diskReader, plan.files)).rules;
   const unknowns: Unknown[] = [];
 
@@ -154,7 +157,12 @@ async function logConnections(client: Client, settings: LogSettings, major: numb
     from ??= records.find((r) => r.time)?.time;
     to = records.findLast((r) => r.time)?.time ?? to;
     // This very connection of pgssl's is not a client to judge.
-    connections.push(...connectionsFromLog(records).filter((c) => !(c.pid === ownPid && c.application === target.applicationName)));
+    const found = connectionsFromLog(records).filter((c) => !(c.pid === ownPid && c.application === target.applicationName));
+    connections.push(...found);
+    // Walsender lines never name the database; only %d (or csvlog/jsonlog) tells logical from physical.
+    if (file.format === 'stderr' && !/%-?\d*d/.test(settings.logLinePrefix) && found.some((c) => c.replication) && !unknowns.some((u) => u.id === 'REPLICATION_KIND_GUESSED')) {
+      unknowns.push({ id: 'REPLICATION_KIND_GUESSED', message: 'replication connections in a stderr log without %d in log_line_prefix are taken as physical (a logical one would be judged by its database\'s rules instead).', fix: "add %d to log_line_prefix (Debian's default '%m [%p] %q%u@%d ' has it) or use csvlog/jsonlog." });
+    }
   }
   if (!/^(c|posix|en)/i.test(settings.lcMessages) && settings.lcMessages !== '') {
     unknowns.push({ id: 'MESSAGES_TRANSLATED', message: `lc_messages = '${settings.lcMessages}': connection entries written in another language are not recognised.`, fix: "ALTER SYSTEM SET lc_messages = 'C' and reload, so that log lines are in English." });

@@ -32,14 +32,17 @@ export interface ReadinessReport {
   sources: ReadinessSources;
   clients: JudgedClient[];
   refused: number;
+  /** Clients whose verdict depends on host names, samenet or an address the log did not give: not counted as refused. */
+  cannotTell: number;
   unknowns: Unknown[];
   error?: ReturnType<typeof reportedError>;
 }
 
-export function buildReadinessReport(parts: Omit<ReadinessReport, 'pgssl' | 'command' | 'ok' | 'exitCode' | 'refused'>): ReadinessReport {
+export function buildReadinessReport(parts: Omit<ReadinessReport, 'pgssl' | 'command' | 'ok' | 'exitCode' | 'refused' | 'cannotTell'>): ReadinessReport {
   const refused = parts.clients.filter((c) => c.judgement.verdict === 'refused').length;
+  const cannotTell = parts.clients.filter((c) => c.judgement.verdict === 'unknown').length;
   const exitCode = refused > 0 ? ExitCode.checkFailed : ExitCode.ok;
-  return { pgssl: { command: 'readiness', reportVersion: 1 }, command: 'readiness', ok: exitCode === ExitCode.ok, exitCode, refused, ...parts };
+  return { pgssl: { command: 'readiness', reportVersion: 1 }, command: 'readiness', ok: exitCode === ExitCode.ok, exitCode, refused, cannotTell, ...parts };
 }
 
 /** The one-document answer when readiness could not run at all. */
@@ -53,6 +56,7 @@ export function failedReadinessReport(exitCode: number, error: ReturnType<typeof
     sources: { sessions: { samples: 'one', seen: 0 }, log: { files: [], connectionsSeen: 0 } },
     clients: [],
     refused: 0,
+    cannotTell: 0,
     unknowns: [],
     error,
   };

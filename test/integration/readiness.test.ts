@@ -12,7 +12,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { loadHba } from '../../src/hba/load.js';
+import { planRewrite } from '../../src/hba/rewrite.js';
+import { assessReadiness } from '../../src/readiness/assess.js';
 import { socketFrom } from '../../src/server/boundSocket.js';
+import { withClient } from '../../src/server/connect.js';
+import { resolveConnectionTarget } from '../../src/server/connectionTarget.js';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { snapshot } from '../support/snapshot.js';
@@ -164,6 +169,20 @@ describe('pgssl readiness on a real server', () => {
     assert.equal(report.ok, true);
     assert.deepEqual(report.plannedRewrite, []);
     assert.ok(report.clients.every((c: ClientRow) => c.judgement.verdict === 'allowed'));
+  });
+
+  it('assessReadiness with enable\'s own plan (one rule deselected): judged against that plan, not the flags', async () => {
+    const plan = planRewrite(loadHba(cluster.hbaFile, cluster.major), { exclude: new Set([`${cluster.hbaFile}:4`]) });
+    const target = resolveConnectionTarget({ host: cluster.socketDir, port: String(cluster.port), username: 'postgres', dbname: 'postgres' });
+    const report = await withClient(target, (c) => assessReadiness(c, target, { plan }));
+    assert.deepEqual(report.plannedRewrite.map((r) => r.line), [5]);
+    assert.deepEqual(summary(report.clients as unknown as ClientRow[]), [
+      { who: 'app@appdb from 127.0.0.2 (billing job)', verdict: 'allowed', line: 4 },
+      { who: 'app@postgres from 127.0.0.6 (still here)', verdict: 'allowed', line: 4 },
+      { who: 'postgres@postgres from 127.0.0.3', verdict: 'allowed', line: 3 },
+      { who: 'postgres@replication from 127.0.0.5', verdict: 'refused', line: undefined },
+    ]);
+    assert.equal(report.exitCode, 3);
   });
 
   it('a --log file that cannot be read: the cause and the fix, exit 2, nothing changed', async () => {
