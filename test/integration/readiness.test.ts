@@ -217,6 +217,10 @@ describe('pgssl readiness on a real server', () => {
       assert.ok(['off', ''].includes(setting.v), `log_connections is still off (${setting.v})`);
       assert.deepEqual(summary(report.clients), [expected[1]], 'the live session, from pg_stat_activity');
       assert.equal(r.code, 3);
+      // Sampled over 2 s: the same backend in every sample is one session, seen once.
+      const sampled = parseJsonOutput(await runPgssl(['readiness', '--json', '--for', '2s', '--log', join(cluster.dir, 'server.log')], { env }));
+      assert.equal(sampled.sources.sessions.samples, '2 s');
+      assert.deepEqual(sampled.clients.map((c: ClientRow) => [c.address, c.count]), [['127.0.0.6', 1]]);
       assert.deepEqual(await snapshot(cluster), before);
     } finally {
       await cluster.query('ALTER SYSTEM RESET log_connections');
