@@ -125,6 +125,7 @@ Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege t
     });
 
   addEnableCommands(program);
+  addReadinessCommand(program);
   program
     .command('demo')
     .description('start a throwaway local cluster, run pgssl enable on it step by step, show the result, clean up')
@@ -341,6 +342,47 @@ function addCertCommands(program: Command): void {
       const { caInitCommand } = await loadCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await caInitCommand({ ...options, days: Number(options.days), rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli', json: all.json });
+    });
+}
+
+function addReadinessCommand(program: Command): void {
+  const readiness = program
+    .command('readiness')
+    .description('read-only: clients seen without TLS (live sessions, server log) and whether the planned pg_hba.conf would refuse each')
+    .option('--for <duration>', 'sample live sessions over this long (0, 90s, 15m, 2h; default 0: one sample)', '0')
+    .option('--log <file>', 'read this server log instead of the one the logging collector writes (.csv: csvlog, .json: jsonlog, else stderr; repeatable)', collect)
+    // enable's rewrite limits (addRewriteOptions without --pg-major: the server says its major).
+    .option('--include-loopback', 'plan as enable --include-loopback: loopback-only rules become hostssl too')
+    .option('--skip-replication', 'plan as enable --skip-replication: replication rules stay as they are')
+    .option('--only-db <name>', 'plan as enable --only-db (repeatable)', collect)
+    .option('--only-user <name>', 'plan as enable --only-user (repeatable)', collect)
+    .option('--only-address <addr>', 'plan as enable --only-address (repeatable)', collect);
+  addConnectionOptions(readiness)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sudo -u postgres pgssl readiness
+  sudo -u postgres pgssl readiness --for 15m --skip-replication --json | jq .clients
+  pgssl readiness --log /var/log/postgresql/postgresql-16-main.log
+
+Exit codes: 0 nobody seen without TLS would be refused, 3 someone would, 1 could not check, 2 bad usage.`,
+    )
+    .action(async (options, command: Command) => {
+      const { readinessCommand, parseDuration } = await loadCommands();
+      const all = command.optsWithGlobals();
+      process.exitCode = await readinessCommand({
+        ...connectionFlags(options),
+        json: all.json,
+        color: all.color,
+        forSeconds: parseDuration(options.for) ?? 0,
+        log: options.log,
+        includeLoopback: options.includeLoopback,
+        skipReplication: options.skipReplication,
+        onlyDb: options.onlyDb,
+        onlyUser: options.onlyUser,
+        onlyAddress: options.onlyAddress,
+      });
     });
 }
 

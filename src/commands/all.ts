@@ -12,6 +12,7 @@ export { disableCommand } from './disable.js';
 export { enableCommand } from './enable.js';
 export { hbaCheckCommand, hbaExplainCommand, hbaRewriteCommand } from './hba.js';
 export { optionProblems, optionProblemsMessage } from './optionRules.js';
+export { parseDuration, readinessCommand } from './readiness.js';
 export { rollbackCommand } from './rollback.js';
 export { statusCommand } from './status.js';
 export { resolveConnectionTarget } from '../server/connectionTarget.js';

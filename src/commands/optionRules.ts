@@ -10,6 +10,7 @@
  */
 import { isIP } from 'node:net';
 import { supportedMajors } from '../hba/syntax.js';
+import { parseDuration } from '../readiness/duration.js';
 
 /** undefined when the value is acceptable, else what is expected (a phrase). */
 export type OptionCheck = (value: string) => string | undefined;
@@ -84,6 +85,11 @@ export const flagRules: Record<string, OptionCheck> = {
   '--rsa-bits': oneOf(['2048', '3072', '4096']),
   '--key-type': oneOf(['ecdsa', 'rsa']),
   '--min-tls': oneOf(['1.2', '1.3']),
+  // readiness samples sessions once a second while the DBA waits: a day is the most anyone watches a terminal.
+  '--for': (value) => {
+    const seconds = parseDuration(value);
+    return seconds === undefined || seconds > 86_400 ? 'expected a duration from 0 to 24h (e.g. 0, 90, 90s, 15m, 2h)' : undefined;
+  },
 };
 
 /** Per command (its path as typed, e.g. `client-cert`, `ca init`), over flagRules. */

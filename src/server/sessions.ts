@@ -37,3 +37,57 @@ export async function readTcpSessions(client: Client): Promise<LiveSession[]> {
     cipher: row.cipher,
   }));
 }
+
+export interface SampledSession extends LiveSession {
+  gssEncrypted: boolean;
+  backendStart: string;
+  /** Each sample that showed this backend, first and last. */
+  firstSeen: string;
+  lastSeen: string;
+}
+
+/**
+ * TCP sessions seen over `seconds` (0: one sample), one sample a second;
+ * a backend is one session however many samples show it (pid and
+ * backend_start, since PIDs are reused). Changes nothing.
+ */
+export async function sampleTcpSessions(client: Client, seconds: number, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<SampledSession[]> {
+  const seen = new Map<string, SampledSession>();
+  const until = Date.now() + seconds * 1000;
+  for (;;) {
+    const { rows } = await client.query(`
+      SELECT a.pid, a.usename, a.datname, host(a.client_addr) AS client_addr, a.application_name, a.backend_type,
+             coalesce(s.ssl, false) AS ssl, s.version, s.cipher, coalesce(g.encrypted, false) AS gss_enc,
+             to_json(a.backend_start) #>> '{}' AS backend_start, to_json(now()) #>> '{}' AS sampled_at
+        FROM pg_stat_activity a
+        LEFT JOIN pg_stat_ssl s ON s.pid = a.pid
+        LEFT JOIN pg_stat_gssapi g ON g.pid = a.pid
+       WHERE a.client_addr IS NOT NULL AND a.pid <> pg_backend_pid()`);
+    for (const row of rows) {
+      const key = `${row.pid}@${row.backend_start}`;
+      const known = seen.get(key);
+      if (known) {
+        known.lastSeen = row.sampled_at;
+        continue;
+      }
+      seen.set(key, {
+        pid: row.pid,
+        user: row.usename,
+        database: row.datname,
+        clientAddr: row.client_addr,
+        applicationName: row.application_name,
+        backendType: row.backend_type,
+        tls: row.ssl,
+        tlsVersion: row.version,
+        cipher: row.cipher,
+        gssEncrypted: row.gss_enc,
+        backendStart: row.backend_start,
+        firstSeen: row.sampled_at,
+        lastSeen: row.sampled_at,
+      });
+    }
+    if (Date.now() + 1000 > until) break;
+    await sleep(1000);
+  }
+  return [...seen.values()];
+}
