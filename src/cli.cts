@@ -161,6 +161,7 @@ function addEnableOptions(command: Command): Command {
     .addOption(choices(new Option('--min-tls <version>', 'minimum TLS version').default('1.2'), ['1.2', '1.3']))
     .option('--keep-ciphers', "keep the server's ssl_ciphers instead of a forward-secret, AEAD-only list")
     .option('--terminate-non-ssl', 'end live sessions that do not use TLS (walsenders reconnect by themselves)')
+    .option('--require-ready', 'stop before any change when a client seen without TLS (live, or in the server log) would be refused (see pgssl readiness)')
     .addOption(new Option('--walsender-wait <seconds>', 'how long to wait for terminated walsenders to come back on TLS (0-3600)').default('30'));
 }
 

@@ -17,6 +17,7 @@ export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   yes?: boolean;
   nonInteractive?: boolean;
   dryRun?: boolean;
+  requireReady?: boolean;
   selfSigned?: boolean;
   certFile?: string;
   keyFile?: string;
@@ -81,6 +82,7 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
       rewrite: rewriteOptions(flags),
       terminateNonSsl: flags.terminateNonSsl,
       dryRun: Boolean(flags.dryRun),
+      requireReady: Boolean(flags.requireReady),
       yes: Boolean(flags.yes),
       // Unset: the data directory owner's state folder, so root and postgres find the same runs.
       stateDir: process.env.PGSSL_STATE_DIR || undefined,

@@ -1,7 +1,7 @@
 /** `pgssl readiness`: options → assessReadiness → text or JSON, and the exit code (0 ready, 3 someone would be refused). */
 import { ExitCode, PgsslError, reportedError } from '../errors.js';
 import { assessReadiness } from '../readiness/assess.js';
-import { failedReadinessReport, verdictText, type ReadinessReport } from '../readiness/report.js';
+import { failedReadinessReport, verdictText, type ReadinessReport, clientText } from '../readiness/report.js';
 import type { JudgedClient } from '../readiness/verdicts.js';
 import { withClient } from '../server/connect.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
@@ -54,10 +54,7 @@ export function renderReadiness(report: ReadinessReport, s: Style): string {
   return lines.join('\n') + '\n';
 }
 
-function who(c: JudgedClient): string {
-  const what = c.replication ? (c.database ? `logical replication of ${c.database}` : 'physical replication') : `database ${c.database ?? '?'}`;
-  return `${c.user} → ${what} from ${c.address ?? 'an unknown address'}${c.application ? ` (application ${c.application})` : ''}`;
-}
+const who = clientText;
 
 function mark(c: JudgedClient, s: Style): string {
   return c.judgement.verdict === 'refused' ? s.bad('✘') : c.judgement.verdict === 'allowed' ? s.ok('✔') : s.warn('?');

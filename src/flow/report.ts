@@ -40,6 +40,8 @@ export interface EnableReport {
   sessions: { withoutTls: LiveSession[]; terminated: number[]; walsendersBackOnTls: { applicationName: string | null; pid: number }[]; walsendersNotBack: string[] };
   journal?: string;
   undone?: UndoResult;
+  /** Clients seen without TLS that the planned pg_hba.conf would refuse (pgssl readiness on the plan). */
+  readiness?: { refused: number; cannotTell: number; clients: string[]; unknowns: string[] };
   /** Unfinished earlier runs undone before this one (their journals). */
   recovered?: string[];
   connect?: string;

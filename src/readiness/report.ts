@@ -69,3 +69,9 @@ export function verdictText(client: JudgedClient): string {
   if (j.verdict === 'refused') return j.rule ? `would be refused by ${j.rule.file}:${j.rule.line} (${j.rule.text})` : 'would be refused: no rule would match it without TLS';
   return `cannot tell: ${j.reason}`;
 }
+
+/** "app → database sales from 10.0.0.7 (application cron)": who the client is, in the DBA's words. */
+export function clientText(c: JudgedClient): string {
+  const what = c.replication ? (c.database ? `logical replication of ${c.database}` : 'physical replication') : `database ${c.database ?? '?'}`;
+  return `${c.user} → ${what} from ${c.address ?? 'an unknown address'}${c.application ? ` (application ${c.application})` : ''}`;
+}

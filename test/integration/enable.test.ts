@@ -235,6 +235,19 @@ describe('enable refuses or undoes, and leaves everything as it was', () => {
     assert.deepEqual(await snapshot(cluster), before);
   });
 
+  it('a live plain client the rewrite would refuse: listed before any change; --require-ready stops there (exit 2, nothing changed)', async () => {
+    const legacy = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres', ssl: false, application_name: 'legacy-report', stream: socketFrom('127.0.0.2') } as pg.ClientConfig);
+    await legacy.connect();
+    try {
+      const r = await expectUnchanged(() => enable(cluster, stateDir(), ['--require-ready']), 2, /1 client\(s\) seen without TLS would be refused once pg_hba\.conf requires TLS[\s\S]*--require-ready/);
+      assert.match(r.stderr, /postgres → database postgres from 127\.0\.0\.2 \(application legacy-report\): would be refused/);
+      const planned = await enable(cluster, stateDir(), ['--dry-run']);
+      assert.equal(planned.report.readiness.refused, 1, 'the dry run shows it too');
+    } finally {
+      await legacy.end();
+    }
+  });
+
   it('--only-address that selects no rule: refused before TLS is turned on, exit 2', async () => {
     await expectUnchanged(() => enable(cluster, stateDir(), ['--only-address', '10.9.9.0/24']), 2, /--only-address\/--only-db\/--only-user select none of the remote host rules .*10\.9\.9\.0\/24.*nothing was changed/);
   });

@@ -23,6 +23,8 @@ export interface EnableOptions {
   terminateNonSsl?: boolean;
   dryRun: boolean;
   yes: boolean;
+  /** Stop before any change when a client seen without TLS would be refused (--require-ready). */
+  requireReady?: boolean;
   /** From PGSSL_STATE_DIR / XDG; undefined: the data directory owner's (see files/stateDir.ts). */
   stateDir?: string;
   walsenderWaitMs: number;

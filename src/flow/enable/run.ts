@@ -6,7 +6,10 @@
  * in reverse on failure or signal → the same findings as `pgssl status`.
  */
 import { dirname } from 'node:path';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { assessReadiness } from '../../readiness/assess.js';
+import { clientText, verdictText } from '../../readiness/report.js';
+import type { Client } from '../../server/connect.js';
 import { removeStaleTempFiles } from '../../files/atomicWrite.js';
 import { dataDirectoryOwner } from '../../files/owner.js';
 import { ensureStateDir, serverStateDir, type ServerStateDir } from '../../files/stateDir.js';
@@ -29,7 +32,7 @@ import { settleUnfinishedRuns } from '../unfinished.js';
 import { enforceStep, type EnforceEvidence } from './enforce.js';
 import { installFilesStep } from './installFiles.js';
 import type { EnableOptions } from './options.js';
-import { planEnable } from './plan.js';
+import { planEnable, type EnablePlan } from './plan.js';
 import { sessionsStep } from './sessions.js';
 import { tlsOnStep } from './tlsOn.js';
 import { checkPlanPreconditions, checkStateDirUsable } from './preconditions.js';
@@ -71,6 +74,7 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
       step('certificates').status = plan.decision.action === 'keep' ? 'already-done' : options.dryRun ? 'planned' : 'done';
       checkPlanPreconditions(plan, pre, state);
       showPlan(view, report, plan.files, plan.hba);
+      await checkReadiness(client, options, plan, report);
       stop.checkpoint();
 
       if (options.dryRun) {
@@ -122,6 +126,26 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
       throw failedRunError(error, report, Boolean(changes?.journal?.changed));
     }
   });
+}
+
+/**
+ * Who would be refused once the rewrite is in force (pgssl readiness, on the
+ * plan itself, wizard choices included): shown before anything changes, in
+ * the report for scripts, and a stop with --require-ready.
+ */
+async function checkReadiness(client: Client, options: EnableOptions, plan: EnablePlan, report: EnableReport): Promise<void> {
+  if (plan.hba.changes.length === 0) return;
+  const readiness = await assessReadiness(client, options.target, { plan: plan.hba });
+  const refused = readiness.clients.filter((c) => c.judgement.verdict === 'refused');
+  report.readiness = { refused: refused.length, cannotTell: readiness.cannotTell, clients: refused.map((c) => `${clientText(c)}: ${verdictText(c)}`), unknowns: readiness.unknowns.map((u) => u.message) };
+  if (refused.length === 0) return;
+  options.view.warn(`${refused.length} client(s) seen without TLS would be refused once pg_hba.conf requires TLS:`);
+  for (const line of report.readiness.clients) options.view.detail(`    ${line}`);
+  if (options.requireReady) {
+    throw new UsageError(
+      `${refused.length} client(s) seen without TLS would be refused once pg_hba.conf requires TLS (listed above; pgssl readiness shows them too); nothing was changed (--require-ready). Move them to sslmode=require, or leave their rules as host (--only-address/--only-db, or deselect them), then run enable again.`,
+    );
+  }
 }
 
 function stateFor(options: EnableOptions, dataDirectory: string): ServerStateDir {
