@@ -52,7 +52,8 @@ export async function hbaCheckCommand(file: string, options: HbaCommonOptions & 
   const major = parseMajor(options.pgMajor);
   const loaded = loadValidHba(file, major);
   const plan = planRewrite(loaded, { includeLoopback: options.includeLoopback });
-  const compliant = plan.changeCount === 0 && plan.holes.length === 0;
+  const stuck = notRewritable(plan);
+  const compliant = plan.changeCount === 0 && plan.holes.length === 0 && stuck.length === 0;
   if (options.json) {
     process.stdout.write(
       JSON.stringify(
@@ -63,6 +64,7 @@ export async function hbaCheckCommand(file: string, options: HbaCommonOptions & 
           rules: loaded.ruleCount,
           plainRemote: plan.changes.map((c) => ({ file: c.file, line: c.line, text: c.before })),
           holes: plan.holes.map((r) => ({ file: r.file, line: r.line, type: r.type, text: describeRule(r) })),
+          notRewritable: stuck.map((r) => ({ file: r.file, line: r.line, text: describeRule(r) })),
           compliant,
         },
         null,
@@ -79,6 +81,10 @@ export async function hbaCheckCommand(file: string, options: HbaCommonOptions & 
     if (plan.holes.length > 0) {
       lines.push(s.bad(`${plan.holes.length} hostnossl/hostnogssenc rule(s) admit remote clients without TLS (pgssl reports these, it does not change them):`));
       for (const hole of plan.holes) lines.push(`  ${describeRule(hole)}`);
+    }
+    if (stuck.length > 0) {
+      lines.push(s.bad(`${stuck.length} rule(s) let remote clients in without TLS, and pgssl cannot change them: ${notRewritableWhy}`));
+      for (const rule of stuck) lines.push(`  ${describeRule(rule)}`);
     }
     if (compliant) lines.push(s.ok('Every rule that can match a remote client requires TLS.'));
     else if (plan.changes.length > 0) lines.push(s.dim(`fix: pgssl hba rewrite ${file} --diff  (then --write)`));
@@ -109,11 +115,21 @@ export async function hbaRewriteCommand(file: string, options: HbaRewriteCommand
     const others = plan.files.filter((f) => f.path !== main.path);
     if (others.length > 0) process.stderr.write(`pgssl: included files change too (${others.map((f) => f.path).join(', ')}); use --diff to see them or --write to apply.\n`);
   }
-  const summary = plan.changeCount === 0 ? 'nothing to change: no remote host rule left' : `${plan.changeCount} rule(s) ${options.write ? 'changed' : 'to change'} to hostssl`;
+  const stuck = notRewritable(plan);
+  const summary =
+    plan.changeCount > 0 ? `${plan.changeCount} rule(s) ${options.write ? 'changed' : 'to change'} to hostssl` : stuck.length > 0 ? 'nothing pgssl can change' : 'nothing to change: no remote host rule left';
   process.stderr.write(`pgssl: ${summary}${backups.length ? `; backups: ${backups.map((b) => b.backup).join(', ')}` : ''}\n`);
   if (plan.holes.length > 0) process.stderr.write(`pgssl: ${plan.holes.length} hostnossl/hostnogssenc hole(s) left as written: ${plan.holes.map((h) => `${h.file}:${h.line}`).join(', ')}\n`);
+  if (stuck.length > 0) process.stderr.write(`pgssl: ${stuck.length} remote host rule(s) left as written (${stuck.map((r) => `${r.file}:${r.line}`).join(', ')}): ${notRewritableWhy}\n`);
   return ExitCode.ok;
 }
+
+/** Remote host rules the plan must leave as written: their keyword is not in the file (an @file gives it). */
+function notRewritable(plan: RewritePlan) {
+  return plan.kept.filter((k) => k.reason === 'keyword not rewritable in place').map((k) => k.rule);
+}
+
+const notRewritableWhy = 'their connection type is read from an @file, which other fields may share; write the keyword hostssl in the rule itself by hand';
 
 /** Through the one pg_hba.conf writer; backups go to pgssl's state folder, never beside the configuration. */
 function writePlan(plan: RewritePlan): { original: string; backup: string }[] {

@@ -74,7 +74,65 @@ export function isIPv4Text(text: string): boolean {
   return false;
 }
 
+/**
+ * An IPv4 address as glibc's getaddrinfo(AI_NUMERICHOST) reads it, which is
+ * how PostgreSQL reads the address and netmask columns: inet_aton's forms, with
+ * nothing after them (__inet_aton_exact). One to four parts separated by dots;
+ * each part decimal, octal after a leading 0 (an 8 or 9 makes it invalid) or
+ * hexadecimal after 0x/0X (at least one digit); the last part fills the bytes
+ * left: "127.1" is 127.0.0.1, "10.1" is 10.0.0.1, "10" is 0.0.0.10,
+ * "2130706433" is 127.0.0.1. Returns the address as a 32-bit unsigned number,
+ * or undefined when getaddrinfo would not take it as an IPv4 address.
+ */
+export function parseIPv4(text: string): number | undefined {
+  const parts: number[] = [];
+  let i = 0;
+  const length = text.length;
+  for (;;) {
+    // strtoul(cp, &end, 0) after an isdigit() check: no sign, no blank.
+    let c = text.charCodeAt(i);
+    if (!(c >= 48 && c <= 57)) return undefined;
+    let value = 0;
+    if (c === 48 && (text.charCodeAt(i + 1) | 0x20) === 0x78 && isHexDigit(text.charCodeAt(i + 2))) {
+      for (i += 2; i < length && isHexDigit((c = text.charCodeAt(i))); i++) {
+        value = value * 16 + (c <= 57 ? c - 48 : (c | 0x20) - 87);
+        if (value > 0xffffffff) return undefined;
+      }
+    } else {
+      const base = c === 48 ? 8 : 10;
+      for (; i < length && (c = text.charCodeAt(i)) >= 48 && c < 48 + base; i++) {
+        value = value * base + c - 48;
+        if (value > 0xffffffff) return undefined;
+      }
+    }
+    if (i < length && text.charCodeAt(i) === 46) {
+      if (parts.length === 3 || value > 0xff) return undefined;
+      parts.push(value);
+      i++;
+      continue;
+    }
+    // Anything left (an 8 in an octal part, an "x" without digits, a letter) is not an address.
+    if (i !== length) return undefined;
+    const lastMax = [0xffffffff, 0xffffff, 0xffff, 0xff][parts.length];
+    if (value > lastMax) return undefined;
+    let address = value;
+    for (let p = 0; p < parts.length; p++) address += parts[p] * 2 ** (24 - 8 * p);
+    return address;
+  }
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
+}
+
+/** A 32-bit IPv4 address as the server prints it (a.b.c.d). */
+export function ipv4Dotted(address: number): string {
+  return `${Math.floor(address / 2 ** 24)}.${Math.floor(address / 2 ** 16) & 255}.${Math.floor(address / 256) & 255}.${address & 255}`;
+}
+
 export function prefixOfMask(mask: string): number | undefined {
+  const v4 = parseIPv4(mask);
+  if (v4 !== undefined) mask = ipv4Dotted(v4);
   if (isIPv4(mask)) {
     const bits = mask
       .split('.')

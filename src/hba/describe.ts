@@ -7,5 +7,6 @@ export function describeRule(rule: HbaRule): string {
 }
 
 export function describeErrors(errors: HbaError[]): string {
-  return errors.map((e) => `  ${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n');
+  // Line 0: about the file as a whole (unreadable, no rules).
+  return errors.map((e) => `  ${e.file}${e.line > 0 ? `:${e.line}:${e.column}` : ''}: ${e.message}`).join('\n');
 }

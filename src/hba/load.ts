@@ -64,7 +64,23 @@ export function loadHba(path: string, major: number, reader: FileReader = diskRe
     return loaded;
   }
   loadInto(loaded, mainPath, text, major, reader, 0);
+  if (loaded.errors.length === 0 && loaded.ruleCount === 0) loaded.errors.push(noRulesError(mainPath, major, loaded.files[0].includes.length > 0));
   return loaded;
+}
+
+/**
+ * load_hba(): a file that yields no rule at all (comments only, or includes
+ * that add none) is refused: the server does not start with it, and a reload
+ * keeps the rules it had. Like the server, this names the main file, no line.
+ */
+function noRulesError(mainPath: string, major: number, includes: boolean): HbaError {
+  const where = includes ? ' (the files it includes add none either)' : '';
+  return {
+    file: mainPath,
+    line: 0,
+    column: 0,
+    message: `configuration file "${mainPath}" contains no entries${where}: PostgreSQL ${major} refuses to start with it, and a reload keeps the previous rules; add at least one rule, e.g. "local all all peer"`,
+  };
 }
 
 function loadInto(loaded: LoadedHba, path: string, text: Buffer, major: number, reader: FileReader, depth: number): void {

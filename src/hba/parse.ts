@@ -6,7 +6,7 @@
  * === text).
  */
 import { isIPv6 } from 'node:net';
-import { isIPv4Text, isLoopbackOnly, prefixOfMask } from './addresses.js';
+import { ipv4Dotted, isIPv4Text, isLoopbackOnly, parseIPv4, prefixOfMask } from './addresses.js';
 import { ArrayFields, BufferFields, type Fields } from './fields.js';
 import type { ConnectionType, HbaAddress, HbaError, HbaField, HbaInclude, HbaOption, HbaRecord, HbaToken, ParsedHbaFile, PhysicalLine } from './model.js';
 import { connectionTypeNames, RuleTable, type RuleDetails, type RuleFacts } from './ruleTable.js';
@@ -264,44 +264,73 @@ const keywordAddresses: Record<'all' | 'samehost' | 'samenet', HbaAddress> = {
   samenet: Object.freeze({ kind: 'samenet', text: 'samenet' }),
 };
 
-/** The address field, and the netmask field after it when the address has no /prefix. */
+/**
+ * The address field, and the netmask field after it when the address has no
+ * /prefix. As parse_hba_line() reads it: the keywords are compared with
+ * strcmp(), so a quoted "all", "samehost" or "samenet" is still the keyword
+ * (only the database and user fields treat quotes as literal); anything else
+ * is tried as a numeric address by getaddrinfo(AI_NUMERICHOST) (parseIPv4 for
+ * glibc's IPv4 forms: "127.1/32" is 127.0.0.1/32), and only when that fails
+ * is it a host name. `ip` and `netmask` are kept as the server prints them.
+ */
 function parseAddress(fields: Fields, f: number, maskField: number): HbaAddress {
   const value = fields.value(f, 0);
-  if (!fields.quoted(f, 0) && (value === 'all' || value === 'samehost' || value === 'samenet')) return keywordAddresses[value];
+  if (value === 'all' || value === 'samehost' || value === 'samenet') return keywordAddresses[value];
   const slash = value.indexOf('/');
   const host = slash === -1 ? value : value.slice(0, slash);
-  const family = isIPv4Text(host) ? 4 : isIPv6(host) ? 6 : undefined;
-  if (family === undefined) {
+  const numeric = numericAddress(host);
+  if (numeric === undefined) {
     // getaddrinfo(AI_NUMERICHOST) fails with EAI_NONAME: PostgreSQL takes it as a host name.
     if (slash !== -1) throw new LineError(`specifying both host name and CIDR mask is invalid: "${value}"`, fields.token(f, 0));
     return { kind: 'hostname', text: value, hostname: host };
   }
+  const { ip, family } = numeric;
   const maxPrefix = family === 4 ? 32 : 128;
   if (slash !== -1) {
-    const prefix = decimal(value, slash + 1);
+    const prefix = strtolWhole(value, slash + 1);
     if (!(prefix >= 0 && prefix <= maxPrefix)) throw new LineError(`invalid CIDR mask in address "${value}"`, fields.token(f, 0));
-    return { kind: 'ip', text: value, ip: host, family, prefix };
+    return { kind: 'ip', text: value, ip, family, prefix };
   }
   requireField(fields, maskField, 'netmask specification', ' (give an address range in CIDR notation, or a separate netmask)');
   if (fields.size(maskField) > 1) throw new LineError('multiple values specified for netmask', fields.token(maskField, 1));
-  const mask = fields.value(maskField, 0);
-  const maskFamily = isIPv4Text(mask) ? 4 : isIPv6(mask) ? 6 : undefined;
-  if (maskFamily === undefined) throw new LineError(`invalid IP mask "${mask}"`, fields.token(maskField, 0));
-  if (maskFamily !== family) throw new LineError('IP address and mask do not match', fields.token(maskField, 0));
+  const maskText = fields.value(maskField, 0);
+  const mask = numericAddress(maskText);
+  if (mask === undefined) throw new LineError(`invalid IP mask "${maskText}"`, fields.token(maskField, 0));
+  if (mask.family !== family) throw new LineError('IP address and mask do not match', fields.token(maskField, 0));
   // PostgreSQL accepts a non-contiguous mask; it simply compares bit by bit.
-  const prefix = prefixOfMask(mask) ?? -1;
-  return { kind: 'ip', text: `${value} ${mask}`, ip: host, family, prefix, netmask: mask };
+  const prefix = prefixOfMask(mask.ip) ?? -1;
+  return { kind: 'ip', text: `${value} ${maskText}`, ip, family, prefix, netmask: mask.ip };
 }
 
-/** The number written in text from `from` to the end, digits only; NaN otherwise. */
-function decimal(text: string, from: number): number {
-  if (from >= text.length) return NaN;
-  for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+/** What getaddrinfo(AI_NUMERICHOST) makes of the text: IPv4 in glibc's forms (dotted back), or IPv6. */
+function numericAddress(text: string): { ip: string; family: 4 | 6 } | undefined {
+  if (isIPv4Text(text)) return { ip: text, family: 4 };
+  const v4 = parseIPv4(text);
+  if (v4 !== undefined) return { ip: ipv4Dotted(v4), family: 4 };
+  return isIPv6(text) ? { ip: text, family: 6 } : undefined;
+}
+
+/**
+ * The CIDR prefix as pg_sockaddr_cidr_mask() reads it: strtol(…, 10) that
+ * must use up the whole text, so leading blanks and a sign are taken ("/+8",
+ * "/-0", "/08" are valid; the caller checks the range). NaN otherwise.
+ */
+function strtolWhole(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && isCSpace(text.charCodeAt(i))) i++;
+  let sign = 1;
+  if (text[i] === '+' || text[i] === '-') sign = text[i++] === '-' ? -1 : 1;
+  if (i >= text.length) return NaN;
+  for (let k = i; k < text.length; k++) {
+    const c = text.charCodeAt(k);
     if (c < 48 || c > 57) return NaN;
   }
-  return Number(text.slice(from));
+  // + 0: "-0" is 0, not -0.
+  return sign * Number(text.slice(i)) + 0;
 }
+
+/** C isspace() in the C locale. */
+const isCSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
 
 function checkOption(option: HbaOption, method: string, type: ConnectionType, syntax: HbaSyntax, token: () => HbaToken): void {
   const validFor = syntax.options[option.name];

@@ -1,6 +1,7 @@
 /**
  * Plans host → hostssl on the rules that can let a remote client in without
- * TLS. Only the keyword changes; the padding after it shrinks to keep the next
+ * TLS. Only the keyword changes ("ssl" inserted after its last letter, inside
+ * any quotes: see keywordEdit); the padding after it shrinks to keep the next
  * column where it was, and never below one blank. Pure: returns the plan and
  * the new texts; writing them is the caller's job.
  */
@@ -42,7 +43,7 @@ export type KeepReason =
 export interface RuleChange {
   file: string;
   line: number;
-  /** The physical line holding the keyword, before and after. */
+  /** The physical line holding the keyword, before and after (the lines, for a keyword split by a continuation). */
   readonly before: string;
   readonly after: string;
   rule: HbaRule;
@@ -65,10 +66,12 @@ class PlannedChange implements RuleChange {
     return this.rule.line;
   }
 
+  /** From the start of the keyword's line to the end of the line the edit ends on (the same one, but for a continued keyword). */
   private lineBounds(): { start: number; end: number } {
     const bytes = this.bytes;
-    const start = bytes.lastIndexOf(10, this.start - 1) + 1;
-    const newline = bytes.indexOf(10, start);
+    // Not lastIndexOf(10, -1): a negative offset counts from the end of the buffer.
+    const start = this.start === 0 ? 0 : bytes.lastIndexOf(10, this.start - 1) + 1;
+    const newline = bytes.indexOf(10, Math.max(start, this.end - 1));
     let end = newline === -1 ? bytes.length : newline;
     if (newline !== -1 && end > start && bytes[end - 1] === 13) end--;
     return { start, end };
@@ -267,41 +270,63 @@ function spacedCode(keyword: string, spaces: number): number {
 
 /**
  * Sets `into` to the edit that turns rule i's `host` into `hostssl` (from the keyword's start to
- * `end`), padding adjusted; false when it cannot be done in place.
+ * `end`), padding adjusted; false when it cannot be done in place (a keyword read from an @file).
+ *
+ * "ssl" goes right after the keyword's last letter, and nothing of what was written moves: the
+ * server reads a quoted or partly quoted keyword as the keyword (only the database and user
+ * fields treat quotes as literal), so `"host"` becomes `"hostssl"`, `h"os"t` `h"os"tssl`, and a
+ * keyword split by a continuation (14+) `ho\⏎st` becomes `ho\⏎stssl`.
  */
 function keywordEdit(table: RuleTable, i: number, into: { end: number; replacement: number }): boolean {
   const bytes = table.bytes;
   const start = table.typeStart[i];
-  const end = table.typeEnd(i);
   if (start < 0) return false;
-  // A keyword split by a continuation or oddly quoted is left for a human.
-  const keyword = bytesEqual(bytes, start, end, 'host') ? 'hostssl' : bytesEqual(bytes, start, end, '"host"') ? '"hostssl"' : undefined;
-  if (!keyword) return false;
+  let end = table.typeEnd(i);
+  let insertAt = end;
+  if (!bytesEqual(bytes, start, end, 'host')) {
+    // Quoted or continued: rare, so the rule's line is read again for where the value ends.
+    const span = table.keywordSpan(i);
+    if (!span || span.start !== start) return false;
+    insertAt = span.valueEnd;
+    end = span.end;
+  }
+  const head = insertAt === end && end - start === 4 ? 'hostssl' : undefined;
   let sepEnd = end;
   for (let c = bytes[sepEnd]; c === 32 || c === 9; c = bytes[++sepEnd]);
   into.end = sepEnd;
-  if (sepEnd === end) {
-    into.replacement = spacedCode(keyword, 0);
-    return true;
-  }
-  // Common case: plain spaces, enough to absorb the three extra characters.
-  const spaces = sepEnd - end;
-  if (spaces > 3 && spaces < 256 && allSpaces(bytes, end, sepEnd)) {
-    into.replacement = spacedCode(keyword, spaces - 3);
-    return true;
-  }
-  // Next common case: one tab, and the longer keyword still ends before the same tab stop.
-  if (spaces === 1 && bytes[end] === 9) {
-    const column = columnOf(bytes, start);
-    if (tabStop(column + end - start) === tabStop(column + keyword.length)) {
-      into.replacement = tabbedCode(keyword);
+  if (head !== undefined) {
+    if (sepEnd === end) {
+      into.replacement = spacedCode(head, 0);
       return true;
     }
+    // Common case: plain spaces, enough to absorb the three extra characters.
+    const spaces = sepEnd - end;
+    if (spaces > 3 && spaces < 256 && allSpaces(bytes, end, sepEnd)) {
+      into.replacement = spacedCode(head, spaces - 3);
+      return true;
+    }
+    // Next common case: one tab, and the longer keyword still ends before the same tab stop.
+    if (spaces === 1 && bytes[end] === 9) {
+      const column = columnOf(bytes, start);
+      if (tabStop(column + 4) === tabStop(column + 7)) {
+        into.replacement = tabbedCode(head);
+        return true;
+      }
+    }
   }
+  // The keyword's bytes are ASCII (letters, quotes, a continuation's backslash and EOL).
+  const keyword = bytes.toString('latin1', start, insertAt) + 'ssl' + bytes.toString('latin1', insertAt, end);
+  const tail = bytes.toString('latin1', insertAt, end);
   const separator = bytes.toString('latin1', end, sepEnd);
-  const prefixColumn = columnOf(bytes, start);
-  const target = visualColumn(separator, visualColumn(keyword === 'hostssl' ? 'host' : '"host"', prefixColumn));
-  const replacedColumn = visualColumn(keyword, prefixColumn);
+  if (tail.includes('\n') || separator.length === 0) {
+    // The padding is on another line than the insertion (or there is none): nothing to realign.
+    into.replacement = replacementCode(keyword + separator);
+    return true;
+  }
+  // Columns on the physical line of the insertion, which is the line of the padding.
+  const insertColumn = columnOf(bytes, insertAt);
+  const target = visualColumn(separator, visualColumn(tail, insertColumn));
+  const replacedColumn = visualColumn(`ssl${tail}`, insertColumn);
   let best = separator;
   let bestDistance = Infinity;
   for (let removed = 0; removed <= separator.length; removed++) {

@@ -8,7 +8,7 @@
 import type { ConnectionType, HbaAddress, HbaField, HbaOption, HbaRule, HbaToken } from './model.js';
 import { allMethods } from './syntax.js';
 import { doubled } from './typedArrays.js';
-import { LogicalLineReader, type LogicalLine } from './tokenize.js';
+import { firstTokenSpan, LogicalLineReader, type LogicalLine } from './tokenize.js';
 
 export const connectionTypeNames: readonly ConnectionType[] = ['local', 'host', 'hostssl', 'hostnossl', 'hostgssenc', 'hostnogssenc'];
 
@@ -105,6 +105,11 @@ export class RuleTable {
     const reader = new LogicalLineReader(this.bytes, this.continuations).seek(this.fileStart[i], this.line[i]);
     reader.next();
     return { lineCount: reader.lineCount, fileEnd: reader.fileEnd };
+  }
+
+  /** Rule i's keyword as written: start, end, and the end of its value (see firstTokenSpan). */
+  keywordSpan(i: number): { start: number; valueEnd: number; end: number } | undefined {
+    return firstTokenSpan(this.bytes, this.fileStart[i], this.line[i], this.continuations);
   }
 
   detailsOf(i: number): RuleDetails {

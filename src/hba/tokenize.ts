@@ -350,6 +350,34 @@ function tokenBytes(bytes: Buffer, start: number, end: number, flags: number): B
   return value.subarray(0, length);
 }
 
+/**
+ * The first token of the record that starts at fileStart, in file offsets:
+ * where it starts and ends, and where its value ends (just past the byte that
+ * holds its last character: closing quotes and continuations left out). The
+ * rewrite inserts "ssl" there, so a keyword written `"host"`, `h"os"t` or
+ * split by a continuation keeps every byte it had.
+ */
+export function firstTokenSpan(bytes: Buffer, fileStart: number, line: number, continuations: boolean): { start: number; valueEnd: number; end: number } | undefined {
+  const reader = new LogicalLineReader(bytes, continuations).seek(fileStart, line);
+  if (!reader.next()) return undefined;
+  const buffer = new TokenBuffer();
+  scanTokens(reader.bytes, reader.from, reader.to, buffer);
+  if (buffer.count === 0) return undefined;
+  const logical = reader.bytes;
+  let last = -1;
+  let inQuote = false;
+  let wasQuote = false;
+  // The walk of tokenBytes(): a byte is part of the value unless it is a quote that only opens or closes.
+  for (let pos = buffer.starts[0]; pos < buffer.ends[0]; pos++) {
+    const c = logical[pos];
+    if (c !== 34 || wasQuote) last = pos;
+    wasQuote = inQuote && c === 34 ? !wasQuote : false;
+    if (c === 34) inQuote = !inQuote;
+  }
+  if (last < 0) return undefined;
+  return { start: reader.fileOffset(buffer.starts[0]), valueEnd: reader.fileOffset(last) + 1, end: reader.fileOffset(buffer.ends[0] - 1) + 1 };
+}
+
 /** A token's value as text. */
 export function tokenValue(bytes: Buffer, start: number, end: number, flags: number): string {
   if (!(flags & hasQuote)) return bytes.toString('utf8', start, end);

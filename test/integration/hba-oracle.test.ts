@@ -3,13 +3,17 @@
  * server's own reading (pg_hba_file_rules) must agree with pgssl's parse, and
  * after the rewrite the server must read exactly the same rules except
  * host → hostssl on the lines the plan names. Invalid fixtures must be refused
- * by both, at the same line. Runs on every major of the matrix.
+ * by both, at the same line; a file with no rules (error-line=0) has no line:
+ * the server's verdict is that it does not start with it. Runs on every major
+ * of the matrix.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { expandIPv6 } from '../../src/hba/addresses.js';
 import { loadHba } from '../../src/hba/load.js';
+import type { HbaRule } from '../../src/hba/model.js';
 import { planRewrite } from '../../src/hba/rewrite.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { appliesTo, fixtureRoot, generatedHba, hbaFixtures } from '../support/hbaFixtures.js';
@@ -44,10 +48,12 @@ before(async () => {
   // hostssl lines are errors while ssl is off: the oracle needs TLS on.
   await turnSslOn(cluster, installOpensslCert(cluster, { dir: cluster.configDir }));
   // Companion files (include targets, @lists) next to pg_hba.conf, as the fixtures expect.
-  for (const name of readdirSync(join(fixtureRoot, 'passing'))) {
-    if (name.endsWith('.conf') && name !== 'conf.d') continue;
-    cpSync(join(fixtureRoot, 'passing', name), join(cluster.configDir, name), { recursive: true });
-    makeReadable(join(cluster.configDir, name));
+  for (const kind of ['passing', 'failing']) {
+    for (const name of readdirSync(join(fixtureRoot, kind))) {
+      if (name.endsWith('.conf') && name !== 'conf.d') continue;
+      cpSync(join(fixtureRoot, kind, name), join(cluster.configDir, name), { recursive: true });
+      makeReadable(join(cluster.configDir, name));
+    }
   }
   cpSync(join(fixtureRoot, 'passing', 'conf.d'), join(cluster.configDir, 'conf.d'), { recursive: true });
   makeReadable(join(cluster.configDir, 'conf.d'));
@@ -57,6 +63,40 @@ after(() => cluster?.stop());
 /** Some server paths reject a line without a message (e.g. an unresolvable RADIUS server): type is then null. */
 function isErrorRow(row: ServerRow): boolean {
   return row.error !== null || row.type === null;
+}
+
+/**
+ * pgssl's address as the server prints it (address, netmask), for comparison:
+ * IPv6 expanded on both sides, since the server shortens it its own way.
+ */
+function addressAsServer(rule: HbaRule): { address: string | null; netmask: string | null } {
+  const address = rule.address;
+  if (!address) return { address: null, netmask: null };
+  if (address.kind !== 'ip') return { address: address.kind === 'hostname' ? address.hostname : address.kind, netmask: null };
+  const bits = address.family === 4 ? 32 : 128;
+  const mask = address.netmask ?? maskText(address.family, address.prefix);
+  return address.family === 4 ? { address: address.ip, netmask: mask } : { address: expandIPv6(address.ip), netmask: expandIPv6(mask) };
+  function maskText(family: 4 | 6, prefix: number): string {
+    const on = (i: number) => (i < prefix ? 1 : 0);
+    if (family === 4) return [0, 1, 2, 3].map((o) => parseInt(Array.from({ length: 8 }, (_, b) => on(o * 8 + b)).join(''), 2)).join('.');
+    return Array.from({ length: bits / 16 }, (_, g) => parseInt(Array.from({ length: 16 }, (_, b) => on(g * 16 + b)).join(''), 2).toString(16)).join(':');
+  }
+}
+
+function serverAddress(row: ServerRow): { address: string | null; netmask: string | null } {
+  if (row.address?.includes(':')) return { address: expandIPv6(row.address), netmask: row.netmask === null ? null : expandIPv6(row.netmask) };
+  return { address: row.address, netmask: row.netmask };
+}
+
+/**
+ * Only this machine can match the row, judged from the server's own reading
+ * (127/8 or narrower, ::1/128, localhost, samehost): an independent check of
+ * which rules the rewrite must leave as host.
+ */
+function serverLoopbackOnly(row: ServerRow): boolean {
+  if (row.address === 'samehost' || row.address === 'localhost') return true;
+  if (row.address?.startsWith('127.') && row.netmask?.startsWith('255.')) return true;
+  return row.address === '::1' && row.netmask === 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff';
 }
 
 function comparable(row: ServerRow) {
@@ -81,6 +121,7 @@ async function checkPassing(t: TestContext, text: string): Promise<void> {
     assert.equal(rule.type, row.type);
     assert.deepEqual(rule.databases.map((t) => t.value), row.database, `line ${rule.line}: databases`);
     assert.deepEqual(rule.users.map((t) => t.value), row.user_name, `line ${rule.line}: users`);
+    assert.deepEqual(addressAsServer(rule), serverAddress(row), `line ${rule.line}: address`);
     if (row.file_name) assert.equal(rule.file, row.file_name);
   });
 
@@ -97,6 +138,9 @@ async function checkPassing(t: TestContext, text: string): Promise<void> {
       if (changed.has(key)) assert.equal(row.type, 'host');
       assert.deepEqual(comparable(rewritten[i]), expected, `rule at ${key}`);
     });
+    // Nothing missed: by the server's reading, no host rule that a remote client can match is left.
+    const missed = rewritten.filter((row) => row.type === 'host' && row.auth_method !== 'reject' && !serverLoopbackOnly(row));
+    assert.deepEqual(missed, [], 'every remote host rule became hostssl');
   } finally {
     for (const file of plan.files) writeFileSync(file.path, file.before);
   }
@@ -119,6 +163,7 @@ describe('failing fixtures: refused by the server and by pgssl at the same line'
       const reason = appliesTo(fixture, cluster.major);
       if (reason) return t.skip(reason);
       writeFileSync(cluster.hbaFile, fixture.text);
+      if (fixture.errorLine === 0) return checkRefusedAtStart(fixture.text);
       const serverError = (await serverRules()).find(isErrorRow);
       assert.ok(serverError, 'the server refuses it');
       assert.equal(serverError.line_number, fixture.errorLine, `server: ${serverError.error}`);
@@ -128,3 +173,33 @@ describe('failing fixtures: refused by the server and by pgssl at the same line'
     });
   }
 });
+
+/**
+ * A file without rules has no error row (pg_hba_file_rules is just empty):
+ * the server's verdict is that it does not start with it. The good file is put
+ * back and the server started again whatever happens.
+ */
+async function checkRefusedAtStart(text: string): Promise<void> {
+  const ours = loadHba(cluster.hbaFile, cluster.major).errors;
+  assert.equal(ours.length, 1, 'pgssl refuses it, once');
+  assert.equal(ours[0].line, 0);
+  assert.match(ours[0].message, /contains no entries/);
+  assert.deepEqual(await serverRules(), [], 'no rule and no error row: only a start can tell');
+  const good = 'local all all trust\n';
+  const logBefore = readFileSync(cluster.logFile).length;
+  let started = true;
+  try {
+    writeFileSync(cluster.hbaFile, text);
+    try {
+      cluster.restart();
+    } catch {
+      started = false;
+    }
+  } finally {
+    writeFileSync(cluster.hbaFile, good);
+    if (!started) cluster.restart();
+  }
+  assert.equal(started, false, 'the server refuses to start');
+  assert.match(readFileSync(cluster.logFile).subarray(logBefore).toString('utf8'), /contains no entries/);
+  assert.deepEqual(loadHba(cluster.hbaFile, cluster.major).errors, [], 'the good file is back');
+}
