@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // Bundles what the CLI loads after parsing its arguments (src/commands/all.ts,
-// as tsc compiled it into dist/src) into one file, dist/bundle/commands.js.
-// Loading the enable command as ~70 separate ES modules costs ~35 ms more
-// than as one file (bench/enable.ts); the code is the same, type-checked and
-// compiled by tsc first. Packages stay external and load from node_modules.
+// as tsc compiled it into dist/src) into one CommonJS file,
+// dist/bundle/commands.cjs. Loading the enable command as ~70 separate ES
+// modules costs ~35 ms more than as one file (bench/enable.ts), and the CLI
+// (CommonJS, src/cli.cts) then require()s it instead of starting Node's ESM
+// loader: another ~40 ms off every command (bench/startup.ts, bench/certs.ts).
+// The code is the same, type-checked and compiled by tsc first. Packages load
+// from node_modules, except chalk: ESM-only, so require() cannot load it on
+// Node 20, and it is small enough to bundle. @inquirer/prompts (ESM-only too)
+// is only ever import()ed, which works from CommonJS.
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -11,11 +16,14 @@ const root = new URL('..', import.meta.url).pathname;
 await build({
   absWorkingDir: root,
   entryPoints: ['dist/src/commands/all.js'],
-  outfile: 'dist/bundle/commands.js',
+  outfile: 'dist/bundle/commands.cjs',
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  external: ['pg', 'node-forge', 'node-forge/*', '@inquirer/prompts', 'commander'],
+  // createRequire(import.meta.url) in the ES modules: the bundle's own location.
+  banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': '__importMetaUrl' },
   logLevel: 'warning',
 });

@@ -8,7 +8,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command as CommandType } from 'commander';
 
 // Before commander loads: see startKeysEarly.
@@ -43,14 +42,15 @@ discardOutputOnceBroken(process.stdout, (error) => {
 discardOutputOnceBroken(process.stderr);
 
 /**
- * The command modules, from dist/bundle/commands.js: esbuild's single file
- * of src/commands/all.ts (scripts/bundle.mjs), ~35 ms faster to load than the
- * ~70 modules behind it one by one (bench/startup.ts, bench/enable.ts).
+ * The command modules, from dist/bundle/commands.cjs: esbuild's single
+ * CommonJS file of src/commands/all.ts (scripts/bundle.mjs). One file loads
+ * ~35 ms faster than the ~70 modules behind it, and require() skips the
+ * start of Node's ESM loader (~40 ms more).
  */
 type Commands = typeof import('./commands/all.js');
 let commands: Promise<Commands> | undefined;
 function loadCommands(): Promise<Commands> {
-  return (commands ??= import(pathToFileURL(join(__dirname, '..', 'bundle', 'commands.js')).href) as Promise<Commands>);
+  return (commands ??= Promise.resolve().then(() => require(join(__dirname, '..', 'bundle', 'commands.cjs')) as Commands));
 }
 
 const packageJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
