@@ -42,11 +42,16 @@ export interface PairPaths {
  */
 export function newPairPaths(current: PairPaths, now: Date, exists: (path: string) => boolean, certDir?: string): PairPaths {
   const stamp = utcStamp(now);
-  const place = (path: string, fallbackExt: string, suffix: string) => join(certDir ?? dirname(path), `server-${stamp}${suffix}${extname(basename(path)) || fallbackExt}`);
+  const certExt = extname(basename(current.certPath)) || '.crt';
+  const ownKeyExt = extname(basename(current.keyPath)) || '.key';
+  // Same folder and extension (a combined PEM today, or --cert-dir): the new pair is still two files.
+  const sameFolder = (certDir ?? dirname(current.keyPath)) === (certDir ?? dirname(current.certPath));
+  const keyExt = sameFolder && ownKeyExt === certExt ? (certExt === '.key' ? '.pem' : '.key') : ownKeyExt;
+  const place = (path: string, ext: string, suffix: string) => join(certDir ?? dirname(path), `server-${stamp}${suffix}${ext}`);
   for (let n = 1; ; n++) {
     const suffix = n === 1 ? '' : `-${n}`;
-    const paths = { certPath: place(current.certPath, '.crt', suffix), keyPath: place(current.keyPath, '.key', suffix) };
-    if (!exists(paths.certPath) && !exists(paths.keyPath) && paths.certPath !== paths.keyPath) return paths;
+    const paths = { certPath: place(current.certPath, certExt, suffix), keyPath: place(current.keyPath, keyExt, suffix) };
+    if (!exists(paths.certPath) && !exists(paths.keyPath)) return paths;
   }
 }
 
