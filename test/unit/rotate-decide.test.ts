@@ -73,6 +73,11 @@ describe('the new certificate', () => {
     assert.deepEqual(keySpecOfCertificate(served), { type: 'ecdsa', curve: 'prime256v1' });
   });
 
+  it('an IPv6 address in force (Node writes it in full) and the same one found now (::1) are one name', () => {
+    const served = make(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'], 'DNS:localhost,IP:::1');
+    assert.deepEqual(namesForNewCertificate(served, ['DNS:localhost', 'IP:::1', 'IP:127.0.0.1']), ['DNS:localhost', 'IP:0:0:0:0:0:0:0:1', 'IP:127.0.0.1']);
+  });
+
   it('key type: the one in force (RSA 3072 stays RSA 3072); what pgssl does not issue gets the default', () => {
     assert.deepEqual(keySpecOfCertificate(make(['-newkey', 'rsa:3072'], 'DNS:a')), { type: 'rsa', bits: 3072 });
     assert.deepEqual(keySpecOfCertificate(make(['-newkey', 'ed25519'], 'DNS:a')), { type: 'ecdsa', curve: 'prime256v1' });

@@ -5,6 +5,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
+import { ipAddressBytes } from '../../certs/altNames.js';
 import { defaultKeySpec, type KeySpec } from '../../certs/keys.js';
 import { parseSubjectAltName } from '../../certs/x509.js';
 
@@ -58,9 +59,15 @@ export function newPairPaths(current: PairPaths, now: Date, exists: (path: strin
 /** The names of the certificate in force first (clients use them today), then those found now and --san, each once. */
 export function namesForNewCertificate(served: X509Certificate, foundNow: string[]): string[] {
   const names: string[] = [];
+  const seen = new Set<string>();
   for (const name of [...parseSubjectAltName(served.subjectAltName), ...foundNow]) {
     const normal = name.startsWith('DNS:') ? `DNS:${name.slice(4).toLowerCase()}` : name;
-    if (!names.includes(normal)) names.push(normal);
+    // Node writes IPv6 addresses in full (0:0:0:0:0:0:0:1); the host's own list says ::1. One entry per address.
+    const bytes = normal.startsWith('IP:') ? ipAddressBytes(normal.slice(3)) : undefined;
+    const key = bytes ? `IP:${bytes.toString('hex')}` : normal;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    names.push(normal);
   }
   return names;
 }
