@@ -5,6 +5,7 @@
 import { benchCerts } from './certs.js';
 import { benchEnable } from './enable.js';
 import { benchHba } from './hba.js';
+import { benchRotate } from './rotate.js';
 import { benchStartup } from './startup.js';
 
 const repoRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
@@ -13,6 +14,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   hba: () => benchHba(),
   certs: () => benchCerts(repoRoot),
   enable: () => benchEnable(repoRoot),
+  rotate: () => benchRotate(repoRoot),
 };
 const wanted = (process.env.BENCH ?? Object.keys(benches).join(' ')).split(/\s+/).filter(Boolean);
 for (const name of wanted) {

@@ -213,6 +213,58 @@ Exit codes: 0 done, 1 could not run (nothing changed, or undone), 2 bad usage or
       process.exitCode = await disableCommand({ ...connectionFlags(options), json: all.json, color: all.color, yes: options.yes, nonInteractive: options.nonInteractive, dryRun: options.dryRun, allRules: options.allRules, keepSsl: options.keepSsl, includeLoopback: options.includeLoopback });
     });
 
+  addConnectionOptions(
+    program
+      .command('rotate')
+      .description('a new server certificate from the same CA (or your files), swapped in as one pair, proven served; undone on failure')
+      .option('-y, --yes', 'accept the default answer to every question (scripts)')
+      .option('--non-interactive', 'never ask; fail naming the flag when an answer is missing (implied without a terminal)')
+      .option('--dry-run', 'show the plan (new files, SQL, names) and change nothing')
+      .option('--if-expiring-within <days>', 'rotate only when the served certificate expires within this many days (0-3650); silent otherwise')
+      .option('--check', 'change nothing: exit 0 not due, 3 due (within --if-expiring-within, default 30 days), 1 could not check')
+      .option('--verbose', 'with --if-expiring-within/--check: say "not due" too')
+      .option('--cert-file <file>', 'install this existing server certificate (with --key-file) instead of issuing one')
+      .option('--key-file <file>', 'private key of --cert-file')
+      .option('--ca-file <file>', 'CA of --cert-file, to verify it (ssl_ca_file is left as it is)')
+      .option('--ca-cert <file>', "sign the new certificate with this CA (with --ca-key; default: pgssl's CA)")
+      .option('--ca-key <file>', 'private key of --ca-cert')
+      .option('--san <name>', 'another DNS name or IP for the new certificate (repeatable)', collect)
+      .addOption(new Option('--days <n>', 'validity of the new certificate in days (1-3650)').default('397'))
+      .addOption(choices(new Option('--key-type <type>', 'key of the new certificate: ecdsa (P-256) or rsa (default: the type in force)'), ['ecdsa', 'rsa']))
+      .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size, with --key-type rsa').default('2048'), ['2048', '3072', '4096']))
+      .option('--cert-dir <dir>', 'where to write the new pair (default: beside the files in force)')
+      .option('--allow-name-mismatch', 'accept --cert-file even if it does not name this host')
+      .option('--ca', 'rotate the CA itself (not implemented yet)')
+      .option('--finish', 'with --ca: the second phase (not implemented yet)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sudo -u postgres pgssl rotate --dry-run                   the new pair, its names and the SQL, nothing changed
+  sudo -u postgres pgssl rotate --yes                       renew now from the same CA
+  pgssl rotate --yes --if-expiring-within 30                for cron / systemd timers: silent unless due
+  pgssl rotate --check --json                               monitoring: exit 3 when due within 30 days
+
+Exit codes: 0 rotated (or not due), 1 could not run or check (nothing changed, or undone), 2 bad usage or input,
+3 the server did not serve the new certificate (every change undone), or --check: due.`,
+    )
+    .action(async (options, command: Command) => {
+      const { rotateCommand } = await loadCommands();
+      const all = command.optsWithGlobals();
+      process.exitCode = await rotateCommand({
+        ...(options as object),
+        ...connectionFlags(options),
+        json: all.json,
+        color: all.color,
+        days: Number(options.days),
+        keyTypeGiven: command.getOptionValueSource('keyType') === 'cli',
+        rsaBits: Number(options.rsaBits),
+        rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli',
+        ifExpiringWithin: options.ifExpiringWithin === undefined ? undefined : Number(options.ifExpiringWithin),
+      } as never);
+    });
+
   const rollback = program
     .command('rollback')
     .description('undo the last applied pgssl run on this server from its journal: settings as settings, files byte for byte')

@@ -40,7 +40,7 @@ export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   prewarmedKeys?: Promise<KeyPairPem>[];
 }
 
-export function certificateSource(flags: EnableFlags): CertificateSource | undefined {
+export function certificateSource(flags: Pick<EnableFlags, 'selfSigned' | 'certFile' | 'keyFile' | 'caFile' | 'caCert' | 'caKey'>): CertificateSource | undefined {
   const chosen = [flags.selfSigned && '--self-signed', (flags.certFile || flags.keyFile) && '--cert-file/--key-file', (flags.caCert || flags.caKey) && '--ca-cert/--ca-key'].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`choose one certificate source, not ${chosen.join(' and ')}`);
   if (flags.selfSigned) return { kind: 'self-signed' };

@@ -77,6 +77,7 @@ export const flagRules: Record<string, OptionCheck> = {
   // An hour is longer than any walsender needs to reconnect; 0 means do not wait.
   '--walsender-wait': wholeNumber(0, 3600, 'a whole number of seconds'),
   '--expiry-warn-days': wholeNumber(0, 3650, 'a whole number of days'),
+  '--if-expiring-within': wholeNumber(0, 3650, 'a whole number of days'),
   // The majors whose pg_hba.conf syntax pgssl knows.
   '--pg-major': oneOf(supportedMajors.map(String)),
   '--port': wholeNumber(1, 65535, 'a port number'),

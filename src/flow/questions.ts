@@ -4,7 +4,7 @@ import type { EnableOptions } from './enable/options.js';
 import { Cancelled, type Prompter } from '../ui/prompter.js';
 
 /** On a terminal, Ctrl-C after changes offers the undo (Enter = undo); everything else undoes. */
-export async function shouldUndo(error: unknown, options: EnableOptions): Promise<boolean> {
+export async function shouldUndo(error: unknown, options: Pick<EnableOptions, 'prompter'>): Promise<boolean> {
   if (!(error instanceof Cancelled) || !options.prompter.interactive) return true;
   try {
     return await options.prompter.confirm({ message: 'Stopped. Undo the changes made so far?', flag: '(always undone without a terminal)', default: true });

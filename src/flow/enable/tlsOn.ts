@@ -53,7 +53,7 @@ export function tlsOnStep(pre: Preflight, plan: EnablePlan, report: EnableReport
   };
 }
 
-async function serverLogHint(client: Client, dataDirectory: string): Promise<string> {
+export async function serverLogHint(client: Client, dataDirectory: string): Promise<string> {
   // The cause ("could not load server certificate file …") comes just before the generic "SSL configuration was not reloaded".
   const { file, line } = await lastServerLogLine(client, dataDirectory, [/could not (load|access|open|read)|permission denied|private key file/i, /certificate|SSL|ssl_/i]);
   if (line) return `. The server log (${file}) says: ${line.trim()}`;
