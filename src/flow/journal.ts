@@ -93,9 +93,9 @@ export class Journal {
     const dir = ensurePrivateDir(journalDir(stateDir, server.systemIdentifier), owner);
     const id = `${now.toISOString().replace(/[-:]/g, '')}-${command}`;
     const data: JournalData = { version: 2, command, server, pid: process.pid, host: hostname(), startedAt: now.toISOString(), status: 'in-progress', entries: [], undoneEntries: [], notes: [] };
-    const journal = new Journal(join(dir, `${id}.json`), data, owner);
-    journal.save();
-    return journal;
+    // Not saved until its first entry: a run killed before it registered anything leaves no journal, so
+    // rollback never mistakes an empty run for the last one and undoes the run before it instead.
+    return new Journal(join(dir, `${id}.json`), data, owner);
   }
 
   static load(path: string, owner?: FileOwner): Journal {

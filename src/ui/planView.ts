@@ -14,7 +14,10 @@ export function showPlan(view: EnableView, report: EnableReport, files: PlannedT
     view.detail(`  pg_hba.conf: ${plan.changes.length} rule(s) to hostssl:`);
     view.diff(report.hba.diff);
   }
-  for (const kept of plan.kept.filter((k) => k.rule.type === 'host')) view.detail(`  keep ${describeRule(kept.rule)} — ${kept.reason}`);
+  for (const kept of plan.kept.filter((k) => k.rule.type === 'host')) {
+    if (kept.reason === 'keyword not rewritable in place') view.warn(`${describeRule(kept.rule)} stays host: its connection type is read from an @file, which other fields may share; write the keyword hostssl in the rule itself by hand`);
+    else view.detail(`  keep ${describeRule(kept.rule)} — ${kept.reason}`);
+  }
   for (const hole of plan.holes) view.warn(`${describeRule(hole)} admits remote clients without TLS; pgssl leaves it as written`);
   if (report.sessions.withoutTls.length > 0) view.detail(`  ${report.sessions.withoutTls.length} live session(s) without TLS will need to reconnect`);
   if (files.length === 0 && report.settings.length === 0 && plan.changes.length === 0) view.ok('nothing to change: TLS is already on and required');
