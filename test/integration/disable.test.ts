@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
-import { socketFrom } from '../../src/server/boundSocket.js';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
 import { snapshot } from '../support/snapshot.js';
 import { tempDir } from '../support/tempDir.js';
+import { connectFrom } from '../support/connectFrom.js';
 
 const remoteHba = `local   all          all                      trust
 host    all          all        127.0.0.1/32  trust
@@ -34,24 +33,13 @@ async function fresh(hba = remoteHba) {
   return { cluster, state, pgssl };
 }
 
-async function from(cluster: Cluster, source: string, ssl: boolean): Promise<string> {
-  const client = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres', ssl: ssl ? { rejectUnauthorized: false } : false, stream: socketFrom(source) } as pg.ClientConfig);
-  try {
-    await client.connect();
-    return 'connected';
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 describe('enable → disable → rollback', () => {
   it('disable gives back pg_hba.conf byte for byte, a plain remote client gets in, TLS is refused; rollback enforces again', async () => {
     const { cluster, state, pgssl } = await fresh();
     const before = readFileSync(cluster.hbaFile);
     assert.equal((await pgssl(['enable', '--yes'])).code, 0);
-    assert.match(await from(cluster, '127.0.0.2', false), /no encryption|SSL off/);
+    assert.match(await connectFrom(cluster, '127.0.0.2', false), /no encryption|SSL off/);
 
     const r = await pgssl(['disable', '--yes', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -59,7 +47,7 @@ describe('enable → disable → rollback', () => {
     assert.equal(report.changed, true);
     assert.deepEqual(report.steps.map((s: { status: string }) => s.status), ['done', 'done', 'done', 'done']);
     assert.ok(readFileSync(cluster.hbaFile).equals(before), 'pg_hba.conf byte-identical to before enable (tabs and all)');
-    assert.equal(await from(cluster, '127.0.0.2', false), 'connected', 'a plain client from a remote-looking address gets in');
+    assert.equal(await connectFrom(cluster, '127.0.0.2', false), 'connected', 'a plain client from a remote-looking address gets in');
     assert.match(report.verification.loosened.attempts[0].plainOutcome, /connected/);
     assert.equal((await cluster.query<{ ssl: string }>('SHOW ssl'))[0].ssl, 'off');
     const tls = psql(`host=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=require`, 'SELECT 1');
@@ -73,7 +61,7 @@ describe('enable → disable → rollback', () => {
 
     const back = await pgssl(['rollback', '--non-interactive']);
     assert.equal(back.code, 0, back.stderr);
-    assert.match(await from(cluster, '127.0.0.2', false), /no encryption|SSL off/, 'rollback of disable requires TLS again');
+    assert.match(await connectFrom(cluster, '127.0.0.2', false), /no encryption|SSL off/, 'rollback of disable requires TLS again');
     const verified = psql(`host=localhost port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${join(state, 'ca.crt')}`, 'SELECT 1');
     assert.equal(verified.code, 0, verified.stderr);
   });
@@ -83,8 +71,8 @@ describe('enable → disable → rollback', () => {
     assert.equal((await pgssl(['enable', '--yes'])).code, 0);
     const r = await pgssl(['disable', '--yes', '--keep-ssl']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(await from(cluster, '127.0.0.2', false), 'connected');
-    assert.equal(await from(cluster, '127.0.0.2', true), 'connected');
+    assert.equal(await connectFrom(cluster, '127.0.0.2', false), 'connected');
+    assert.equal(await connectFrom(cluster, '127.0.0.2', true), 'connected');
     assert.equal((await cluster.query<{ ssl: string }>('SHOW ssl'))[0].ssl, 'on');
   });
 

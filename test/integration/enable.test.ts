@@ -16,6 +16,7 @@ import { opensslServerCert, startCluster, type Cluster } from '../support/cluste
 import { psql } from '../support/psql.js';
 import { snapshot } from '../support/snapshot.js';
 import { tempDir } from '../support/tempDir.js';
+import { connectFrom } from '../support/connectFrom.js';
 
 const remoteHba = `local   all          all                      trust
 host    all          all        127.0.0.1/32  trust
@@ -32,17 +33,6 @@ async function enable(cluster: Cluster, state: string, args: string[] = [], env:
   return { ...result, report: result.stdout.trim() ? parseJsonOutput(result) : undefined };
 }
 
-async function plainFrom(cluster: Cluster, source: string, ssl: boolean): Promise<string> {
-  const client = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres', ssl: ssl ? { rejectUnauthorized: false } : false, stream: socketFrom(source) } as pg.ClientConfig);
-  try {
-    await client.connect();
-    return 'connected';
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 describe('enable on a fresh cluster, then again, then rollback', () => {
   let cluster: Cluster;
@@ -84,8 +74,8 @@ describe('enable on a fresh cluster, then again, then rollback', () => {
     const verified = psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${join(state, 'ca.crt')}`, 'SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
     assert.equal(verified.code, 0, verified.stderr);
     assert.match(verified.stdout, /^TLSv1\.[23]$/);
-    assert.match(await plainFrom(cluster, '127.0.0.2', false), /no pg_hba\.conf entry for host "127\.0\.0\.2".*(no encryption|SSL off)/);
-    assert.equal(await plainFrom(cluster, '127.0.0.2', true), 'connected');
+    assert.match(await connectFrom(cluster, '127.0.0.2', false), /no pg_hba\.conf entry for host "127\.0\.0\.2".*(no encryption|SSL off)/);
+    assert.equal(await connectFrom(cluster, '127.0.0.2', true), 'connected');
     const status = await runPgssl(['status'], { env: cluster.env() });
     assert.equal(status.code, 0, status.stdout);
   });

@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
-import { socketFrom } from '../../src/server/boundSocket.js';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { startCluster, type Cluster, type ClusterOptions } from '../support/cluster.js';
 import { psql } from '../support/psql.js';
 import { snapshot } from '../support/snapshot.js';
 import { tempDir } from '../support/tempDir.js';
+import { connectFrom } from '../support/connectFrom.js';
 
 const remoteHba = `local   all          all                      trust
 host    all          all        127.0.0.1/32  trust
@@ -23,18 +22,6 @@ host    all          all        0.0.0.0/0     trust
 host    replication  all        0.0.0.0/0     trust
 `;
 
-/** A plain (non-TLS) login to 127.0.0.1 from another loopback source address, which only the converted rule covers. */
-async function plainFrom(cluster: Cluster, source: string): Promise<string> {
-  const client = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', database: 'postgres', ssl: false, stream: socketFrom(source) } as pg.ClientConfig);
-  try {
-    await client.connect();
-    return 'connected';
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 interface LayoutCase {
   name: string;
@@ -101,7 +88,7 @@ describe('enable → check → rollback → check, per layout', () => {
       const verified = psql(`host=localhost port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${join(state, 'ca.crt')}`, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
       assert.equal(verified.code, 0, verified.stderr);
       assert.equal(verified.stdout, 't');
-      assert.match(await plainFrom(cluster, '127.0.0.2'), /no encryption|SSL off/, 'a plain connection from a remote-looking address is refused');
+      assert.match(await connectFrom(cluster, '127.0.0.2', false), /no encryption|SSL off/, 'a plain connection from a remote-looking address is refused');
       // Backups live with the journal, 0600 in 0700 folders; nothing beside the configuration.
       for (const folder of Object.values((await snapshot(cluster)).folders)) assert.ok(!folder.some((n) => /\.bak$|\.tmp$|pgssl/.test(n)), `nothing left: ${folder.join(', ')}`);
       const backups = report.hba.backups as string[];
