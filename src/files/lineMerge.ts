@@ -5,7 +5,7 @@
  */
 
 /** Pairs of equal lines (index in a, index in b), in order: a longest common subsequence. */
-export function commonLines(a: string[], b: string[]): [number, number][] {
+function commonLines(a: string[], b: string[]): [number, number][] {
   let start = 0;
   while (start < a.length && start < b.length && a[start] === b[start]) start++;
   let endA = a.length;
@@ -43,7 +43,7 @@ export function commonLines(a: string[], b: string[]): [number, number][] {
 }
 
 /** Lines with their newline kept, so that CRLF and a missing final newline survive a merge byte for byte. */
-export function splitLines(text: string): string[] {
+function splitLines(text: string): string[] {
   const lines = text.match(/[^\n]*\n|[^\n]+$/g);
   return lines ?? [];
 }

@@ -12,7 +12,7 @@ export interface FileOwner {
   gid: number;
 }
 
-export function runningAsRoot(): boolean {
+function runningAsRoot(): boolean {
   return process.getuid?.() === 0;
 }
 

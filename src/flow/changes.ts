@@ -93,7 +93,7 @@ export class RunChanges {
   }
 }
 
-export function shaOf(content: string | Buffer | StreamedContent): string {
+function shaOf(content: string | Buffer | StreamedContent): string {
   const hash = createHash('sha256');
   if (typeof content === 'string' || Buffer.isBuffer(content)) hash.update(content);
   else content.stream((bytes, length) => hash.update(bytes.subarray(0, length)));

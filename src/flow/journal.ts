@@ -146,7 +146,7 @@ export class Journal {
   }
 }
 
-export function journalDir(stateDir: string, systemIdentifier: string): string {
+function journalDir(stateDir: string, systemIdentifier: string): string {
   return join(stateDir, 'runs', systemIdentifier);
 }
 

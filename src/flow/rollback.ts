@@ -39,7 +39,7 @@ export function rollbackState(dataDirectory: string): ServerStateDir {
 }
 
 /** State folders other than `state` where runs of this server may have been left (an older pgssl kept them per OS user). */
-export function otherStateDirs(state: ServerStateDir, dataDirectory: string): string[] {
+function otherStateDirs(state: ServerStateDir, dataDirectory: string): string[] {
   const owners = { ...process.env, PGSSL_STATE_DIR: '' };
   const candidates = new Set([stateDirPath(), serverStateDir(dataDirectory, owners).dir, stateDirPath(owners), join(homedir(), '.local', 'state', 'pgssl')]);
   candidates.delete(state.dir);

@@ -72,7 +72,7 @@ type Action =
   | { index: number; kind: 'setting'; entry: SettingEntry }
   | { index: number; kind: 'nothing'; what: string };
 
-export function emptyUndoResult(): UndoResult {
+function emptyUndoResult(): UndoResult {
   return { restored: [], removed: [], settings: [], kept: [], conflicts: [], failures: [], restartProblems: [], stopped: false };
 }
 

@@ -29,7 +29,7 @@ export interface UnfinishedContext {
   command: string;
 }
 
-export function describeUnfinished(journal: Journal): string {
+function describeUnfinished(journal: Journal): string {
   const { command, startedAt, pid, status, entries } = journal.data;
   const what = status === 'undo-failed' ? 'its undo failed' : status === 'undoing' ? 'it stopped while undoing' : `its process (pid ${pid}) ended before it finished`;
   return `an earlier pgssl ${command} (started ${startedAt}) stopped half-way: ${what}; ${entries.filter((e) => e.kind !== 'terminated').length} change(s) in ${journal.path}`;

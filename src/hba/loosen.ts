@@ -32,7 +32,7 @@ export interface LoosenPlan {
 }
 
 /** Whether a rule only works with TLS: cert authentication, or a client certificate demanded by an option. */
-export function needsTls(rule: HbaRule): boolean {
+function needsTls(rule: HbaRule): boolean {
   return rule.method === 'cert' || rule.options.some((o) => o.name === 'clientcert');
 }
 

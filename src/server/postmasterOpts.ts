@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export function parsePostmasterOpts(text: string): { binary: string; args: string[] } {
+function parsePostmasterOpts(text: string): { binary: string; args: string[] } {
   const words: string[] = [];
   const pattern = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   const line = text.trim();
