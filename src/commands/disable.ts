@@ -1,5 +1,5 @@
 /** `pgssl disable`: flags (or the wizard's answers) → the disable flow → report and exit code. */
-import { ExitCode, PgsslError, reportedError } from '../errors.js';
+import { printJsonFailure, printJsonReport } from './jsonReport.js';
 import { emptyDisableReport, runDisable, type DisableReport } from '../flow/disable/run.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
 import { textView } from '../ui/enableView.js';
@@ -35,13 +35,10 @@ export async function disableCommand(flags: DisableFlags): Promise<number> {
       view: textView(out, style),
     });
   } catch (error) {
-    if (flags.json) {
-      const failed = (error as { report?: DisableReport }).report ?? { ...emptyDisableReport(Boolean(flags.dryRun)), exitCode: error instanceof PgsslError ? error.exitCode : ExitCode.operational, error: reportedError(error) };
-      process.stdout.write(JSON.stringify(failed, null, 2) + '\n');
-    }
+    if (flags.json) printJsonFailure(error, () => emptyDisableReport(Boolean(flags.dryRun)));
     throw error;
   }
-  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (flags.json) printJsonReport(report);
   else out.write(summary(report, style));
   return report.exitCode;
 }

@@ -1,6 +1,7 @@
 /** `pgssl enable`: flags (or the wizard's answers) → the enable flow → report and exit code. */
+import { printJsonFailure, printJsonReport } from './jsonReport.js';
 import { keySpecFrom, type KeyPairPem } from '../certs/keys.js';
-import { ExitCode, PgsslError, UsageError, reportedError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { CertificateSource } from '../flow/certificateStep.js';
 import { runEnable } from '../flow/enable/run.js';
 import { emptyReport, type EnableReport } from '../flow/report.js';
@@ -93,13 +94,10 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
     });
   } catch (error) {
     // --json: one document for every outcome; a failure before the run began still gets one.
-    if (flags.json) {
-      const failed = (error as { report?: EnableReport }).report ?? { ...emptyReport(Boolean(flags.dryRun)), exitCode: error instanceof PgsslError ? error.exitCode : ExitCode.operational, error: reportedError(error) };
-      process.stdout.write(JSON.stringify(failed, null, 2) + '\n');
-    }
+    if (flags.json) printJsonFailure(error, () => emptyReport(Boolean(flags.dryRun)));
     throw error;
   }
-  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (flags.json) printJsonReport(report);
   else out.write(summary(report, style));
   return report.exitCode;
 }

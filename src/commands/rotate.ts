@@ -1,6 +1,7 @@
 /** `pgssl rotate`: flags (or the wizard's answers) → the rotate flow → report and exit code. */
+import { printJsonFailure, printJsonReport } from './jsonReport.js';
 import { keySpecFrom } from '../certs/keys.js';
-import { ExitCode, PgsslError, UsageError, reportedError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { runRotate } from '../flow/rotate/run.js';
 import { emptyRotateReport, type RotateReport } from '../flow/rotate/report.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
@@ -67,13 +68,10 @@ export async function rotateCommand(flags: RotateFlags): Promise<number> {
       view: textView(out, style),
     });
   } catch (error) {
-    if (flags.json) {
-      const failed = (error as { report?: RotateReport }).report ?? { ...emptyRotateReport(Boolean(flags.dryRun), check), exitCode: error instanceof PgsslError ? error.exitCode : ExitCode.operational, error: reportedError(error) };
-      process.stdout.write(JSON.stringify(failed, null, 2) + '\n');
-    }
+    if (flags.json) printJsonFailure(error, () => emptyRotateReport(Boolean(flags.dryRun), check));
     throw error;
   }
-  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (flags.json) printJsonReport(report);
   else if (report.due !== false || flags.verbose) out.write(summary(report, style));
   return report.exitCode;
 }

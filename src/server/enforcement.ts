@@ -55,20 +55,14 @@ export async function proveEnforcement(admin: ConnectionTarget, input: {
   regularExpressions: boolean;
   memberOf: string[];
 }): Promise<EnforcementResult> {
-  const sources = [...loopbackSources, ...input.hostAddresses.filter((a) => isIPv4(a))];
-  const candidates = input.converted.filter((rule) => !rule.databases.some((t) => !t.quoted && t.value === 'replication'));
-  for (const rule of candidates) {
-    const user = pickName(rule.users, admin.user);
-    const database = pickDatabase(rule.databases, user, admin.database);
-    if (!user || !database) continue;
-    for (const source of sources) {
-      if (ruleCoversAddress(rule, source) !== true) continue;
-      const plain = evaluateHba(input.rulesAfter, { local: false, ssl: false, database, user, address: source, memberOf: input.memberOf }, input);
-      const tls = evaluateHba(input.rulesAfter, { local: false, ssl: true, database, user, address: source, memberOf: input.memberOf }, input);
-      if (plain.verdict !== 'reject' || tls.rule?.line !== rule.line || tls.rule.file !== rule.file) continue;
-      const { observedTls, ...attempt } = await attemptPair(admin, { host: input.connectHost, port: input.port, source, user, database });
-      return { proof: { ok: attempt.plainRefused && attempt.tlsAccepted, attempts: [{ rule: `${rule.file}:${rule.line}`, ...attempt }] }, observedTls };
-    }
+  const tlsOnly = (rule: HbaRule, attempt: Attempt) => {
+    const plain = evaluateHba(input.rulesAfter, { ...attempt, ssl: false }, input);
+    const tls = evaluateHba(input.rulesAfter, { ...attempt, ssl: true }, input);
+    return plain.verdict === 'reject' && sameRule(tls.rule, rule);
+  };
+  for (const { rule, ...where } of candidateAttempts(input.converted, admin, input, tlsOnly)) {
+    const { observedTls, ...attempt } = await attemptPair(admin, { host: input.connectHost, port: input.port, ...where });
+    return { proof: { ok: attempt.plainRefused && attempt.tlsAccepted, attempts: [{ rule: `${rule.file}:${rule.line}`, ...attempt }] }, observedTls };
   }
   return {
     proof: {
@@ -77,6 +71,30 @@ export async function proveEnforcement(admin: ConnectionTarget, input: {
       skipped: 'no converted rule covers an address this host can connect from (127.0.0.2… or its own addresses); the server\'s own parse (pg_hba_file_rules) shows the hostssl rules in force',
     },
   };
+}
+
+type Attempt = { local: false; database: string; user: string; address: string; memberOf: string[] };
+
+function sameRule(a: HbaRule | undefined, b: HbaRule): boolean {
+  return a?.line === b.line && a.file === b.file;
+}
+
+/**
+ * The attempts worth making, in order: for each rule (replication rules
+ * left out), a user and database it names, and a local source address it
+ * covers where the evaluator says `fits` — the outcome the server must then show.
+ */
+function* candidateAttempts(rules: HbaRule[], admin: ConnectionTarget, input: { hostAddresses: string[]; memberOf: string[] }, fits: (rule: HbaRule, attempt: Attempt) => boolean) {
+  const sources = [...loopbackSources, ...input.hostAddresses.filter((a) => isIPv4(a))];
+  for (const rule of rules.filter((r) => !r.databases.some((t) => !t.quoted && t.value === 'replication'))) {
+    const user = pickName(rule.users, admin.user);
+    const database = pickDatabase(rule.databases, user, admin.database);
+    if (!user || !database) continue;
+    for (const source of sources) {
+      if (ruleCoversAddress(rule, source) !== true) continue;
+      if (fits(rule, { local: false, database, user, address: source, memberOf: input.memberOf })) yield { rule, source, user, database };
+    }
+  }
 }
 
 function pickName(tokens: { value: string; quoted: boolean }[], fallback: string): string | undefined {
@@ -146,19 +164,14 @@ export async function proveLoosened(admin: ConnectionTarget, input: {
   regularExpressions: boolean;
   memberOf: string[];
 }): Promise<EnforcementProof> {
-  const sources = [...loopbackSources, ...input.hostAddresses.filter((a) => isIPv4(a))];
-  for (const rule of input.loosened.filter((r) => !r.databases.some((t) => !t.quoted && t.value === 'replication'))) {
-    const user = pickName(rule.users, admin.user);
-    const database = pickDatabase(rule.databases, user, admin.database);
-    if (!user || !database) continue;
-    for (const source of sources) {
-      if (ruleCoversAddress(rule, source) !== true) continue;
-      const plain = evaluateHba(input.rulesAfter, { local: false, ssl: false, database, user, address: source, memberOf: input.memberOf }, input);
-      if (plain.verdict !== 'allow' || plain.rule?.line !== rule.line || plain.rule.file !== rule.file) continue;
-      const { observedTls: _tls, ...attempt } = await attemptPair(admin, { host: input.connectHost, port: input.port, source, user, database });
-      const plainPassed = attempt.plainOutcome === 'connected' || passedHba(attempt.plainOutcome);
-      return { ok: plainPassed, attempts: [{ rule: `${rule.file}:${rule.line}`, ...attempt }] };
-    }
+  const plainAllowed = (rule: HbaRule, attempt: Attempt) => {
+    const plain = evaluateHba(input.rulesAfter, { ...attempt, ssl: false }, input);
+    return plain.verdict === 'allow' && sameRule(plain.rule, rule);
+  };
+  for (const { rule, ...where } of candidateAttempts(input.loosened, admin, input, plainAllowed)) {
+    const { observedTls: _tls, ...attempt } = await attemptPair(admin, { host: input.connectHost, port: input.port, ...where });
+    const plainPassed = attempt.plainOutcome === 'connected' || passedHba(attempt.plainOutcome);
+    return { ok: plainPassed, attempts: [{ rule: `${rule.file}:${rule.line}`, ...attempt }] };
   }
   return { ok: true, attempts: [], skipped: 'no loosened rule covers an address this host can connect from (127.0.0.2… or its own addresses); the server\'s own parse (pg_hba_file_rules) shows the rules in force' };
 }
