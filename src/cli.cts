@@ -107,7 +107,9 @@ Exit codes: 0 ok/compliant, 1 operational failure, 2 bad usage or input, 3 check
     program
       .command('status')
       .description('read-only audit: is TLS on, does it work, and is it enforced for every remote client')
-      .addOption(new Option('--expiry-warn-days <days>', 'warn when the certificate expires within this many days (0-3650)').default('30')),
+      .addOption(new Option('--expiry-warn-days <days>', 'warn when the certificate expires within this many days (0-3650)').default('30'))
+      .addOption(choices(new Option('--format <format>', 'text, json (= --json) or prometheus (node_exporter textfile collector)'), ['text', 'json', 'prometheus']))
+      .option('--output <file>', 'replace this file atomically (mode 0644) instead of writing to stdout'),
   )
     .addHelpText(
       'after',
@@ -115,13 +117,15 @@ Exit codes: 0 ok/compliant, 1 operational failure, 2 bad usage or input, 3 check
 Examples:
   sudo -u postgres pgssl status
   pgssl status -d "host=db1 user=admin sslmode=require" --json | jq .findings
+  sudo -u postgres pgssl status --format prometheus --output /var/lib/prometheus/node-exporter/pgssl-16-main.prom
 
-Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege to read pg_hba.conf), 2 bad usage.`,
+Exit codes: 0 compliant, 3 not compliant, 1 could not check (e.g. no privilege to read pg_hba.conf), 2 bad usage.
+With --format prometheus the metrics are written on exit 1 too (pgssl_status_success 0).`,
     )
     .action(async (options, command: Command) => {
       const { statusCommand } = await loadCommands();
       const all = command.optsWithGlobals();
-      process.exitCode = await statusCommand({ ...connectionFlags(options), json: all.json, color: all.color, expiryWarnDays: Number(options.expiryWarnDays) });
+      process.exitCode = await statusCommand({ ...connectionFlags(options), json: all.json, color: all.color, expiryWarnDays: Number(options.expiryWarnDays), format: options.format, output: options.output });
     });
 
   addEnableCommands(program);

@@ -97,6 +97,10 @@ export const flagRules: Record<string, OptionCheck> = {
 export const commandRules: Record<string, Record<string, OptionCheck>> = {
   // A CA outlives the server certificates it signs: twenty years at most.
   'ca init': { '--days': wholeNumber(1, 7300, 'a whole number of days') },
+  status: {
+    '--format': oneOf(['text', 'json', 'prometheus']),
+    '--output': (value) => (value === '' ? 'expected a file name' : undefined),
+  },
 };
 
 /** Given values by long flag; a repeatable option gives every occurrence. */
