@@ -12,7 +12,7 @@ import type { Command as CommandType } from 'commander';
 
 // Before commander loads: see startKeysEarly.
 const earlyKeys = startKeysEarly(process.argv.slice(2));
-const { Command, CommanderError, Option } = require('commander') as typeof import('commander');
+const { Argument, Command, CommanderError, Option } = require('commander') as typeof import('commander');
 type Command = CommandType;
 
 const exitUsage = 2;
@@ -140,7 +140,21 @@ With --format prometheus the metrics are written on exit 1 too (pgssl_status_suc
     });
   addHbaCommands(program);
   addCertCommands(program);
+  addCompletionCommand(program);
   return program;
+}
+
+/** Generated from the program itself when it runs: commands added anywhere above complete without an edit. */
+function addCompletionCommand(program: Command): void {
+  program
+    .command('completion')
+    .description('print the shell completion script for bash or zsh (subcommands, flags, choices)')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .addHelpText('after', "\nExamples:\n  pgssl completion bash > /etc/bash_completion.d/pgssl\n  pgssl completion zsh > /usr/local/share/zsh/site-functions/_pgssl\n  echo 'source <(pgssl completion bash)' >> ~/.bashrc")
+    .action(async (shell: 'bash' | 'zsh', _options, command: Command) => {
+      const { completionCommand } = await loadCommands();
+      process.exitCode = completionCommand(shell, command.parent!);
+    });
 }
 
 function addEnableOptions(command: Command): Command {
