@@ -16,7 +16,7 @@ import { existingCertificateMismatch, issueForRequest, requestProblems } from '.
 import { ExitCode, OperationalError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
 import { stateDirPath } from '../files/stateDir.js';
-import { printJsonReport } from './jsonReport.js';
+import { printJsonFailure, printJsonReport } from './jsonReport.js';
 
 export interface CaSignOptions {
   /** The CA folder (pgssl ca init --dir); default the state folder. */
@@ -28,6 +28,16 @@ export interface CaSignOptions {
 }
 
 export async function caSignCommand(csrPath: string, options: CaSignOptions): Promise<number> {
+  try {
+    return caSign(csrPath, options);
+  } catch (error) {
+    // --json: one document for every outcome, as enable's (the Ansible role reads the error from it).
+    if (options.json) printJsonFailure(error, () => ({ certificate: resolve(options.out), changed: false }));
+    throw error;
+  }
+}
+
+function caSign(csrPath: string, options: CaSignOptions): number {
   const csrFile = resolve(csrPath);
   const out = resolve(options.out);
   const request = readRequest(csrFile);

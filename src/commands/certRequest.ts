@@ -23,7 +23,7 @@ import { resolveConnectionTarget, type ConnectionFlags } from '../server/connect
 import { discoverServerFacts } from '../server/facts.js';
 import { checkLocality } from '../server/locality.js';
 import { withSpinner } from '../ui/spinner.js';
-import { printJsonReport } from './jsonReport.js';
+import { printJsonFailure, printJsonReport } from './jsonReport.js';
 
 export interface CertRequestOptions extends ConnectionFlags {
   outDir: string;
@@ -41,6 +41,16 @@ interface ServerView {
 }
 
 export async function certRequestCommand(options: CertRequestOptions): Promise<number> {
+  try {
+    return await certRequest(options);
+  } catch (error) {
+    // --json: one document for every outcome, as enable's (the Ansible role reads the error from it).
+    if (options.json) printJsonFailure(error, () => ({ key: join(resolve(options.outDir), 'server.key'), csr: join(resolve(options.outDir), 'server.csr'), changed: false }));
+    throw error;
+  }
+}
+
+async function certRequest(options: CertRequestOptions): Promise<number> {
   const key = keySpecFrom(options.keyType, options.rsaBits, options.rsaBitsGiven);
   const dir = resolve(options.outDir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--out-dir ${dir} is not a folder; nothing was written. Give a folder (pgssl creates it, 0700, when it is missing).`);

@@ -239,10 +239,13 @@ describe('ca sign refuses what it must not sign: the reason, exit 2, no --out', 
       const csr = make();
       const out = join(dir, 'out.crt');
       const before = { ca: treeSnapshot(caDir), out: treeSnapshot(dir) };
-      const r = await runPgssl(['ca', 'sign', csr, '--dir', caDir, '--out', out], { env: adminEnv });
+      const r = await runPgssl(['ca', 'sign', csr, '--dir', caDir, '--out', out, '--json'], { env: adminEnv });
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stderr, message);
       assert.match(r.stderr, /[Nn]othing was written/);
+      const report = parseJsonOutput(r); // --json: the one document says why, for the Ansible role
+      assert.deepEqual([report.changed, report.exitCode, report.certificate], [false, 2, out]);
+      assert.match(report.error.message, message);
       assert.equal(existsSync(out), false);
       assert.deepEqual({ ca: treeSnapshot(caDir), out: treeSnapshot(dir) }, before);
     });
