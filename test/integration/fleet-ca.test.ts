@@ -165,6 +165,16 @@ describe('two clusters, one CA: cert request → ca sign → enable', () => {
     }
   });
 
+  it('rotate --cert-file --key-file --ca-file with the pair in force: changed: false, nothing written or set', async () => {
+    const host = hosts[1];
+    const server = await snapshot(host.cluster);
+    const r = await runPgssl(['rotate', '--yes', '--json', '--cert-file', join(host.dir, 'server.crt'), '--key-file', join(host.requestDir, 'server.key'), '--ca-file', join(host.dir, 'ca.crt')], { env: host.cluster.env({ PGSSL_STATE_DIR: host.state }), timeoutMs: 180_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const report = parseJsonOutput(r);
+    assert.equal(report.changed, false, JSON.stringify(report.after));
+    assert.deepEqual(await snapshot(host.cluster), server);
+  });
+
   it('cert request: new names → a new CSR for the same key; --force → a new key too', async () => {
     const host = hosts[0];
     const keyPath = join(host.requestDir, 'server.key');
