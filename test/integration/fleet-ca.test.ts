@@ -262,6 +262,54 @@ describe('ca sign refuses what it must not sign: the reason, exit 2, no --out', 
   }
 });
 
+describe('ca sign: input it cannot use, nothing written', () => {
+  const dir = tempDir('pgssl-fleet-input');
+  const out = join(dir, 'out.crt');
+  const refused = async (args: string[], message: RegExp, code = 2) => {
+    const before = { ca: treeSnapshot(caDir), dir: treeSnapshot(dir) };
+    const r = await runPgssl(['ca', 'sign', ...args], { env: adminEnv });
+    assert.equal(r.code, code, r.stdout + r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(existsSync(out), false);
+    assert.deepEqual({ ca: treeSnapshot(caDir), dir: treeSnapshot(dir) }, before);
+  };
+  it('a CSR that is not there, or not a CSR (a certificate)', async () => {
+    await refused([join(dir, 'missing.csr'), '--dir', caDir, '--out', out], /cannot read the certificate request .*missing\.csr: no such file; nothing was written\./);
+    await refused([join(caDir, 'ca.crt'), '--dir', caDir, '--out', out], /ca\.crt is not a certificate request: it holds a PEM "CERTIFICATE", not a "CERTIFICATE REQUEST"; nothing was written\. Give the server\.csr that pgssl cert request wrote/);
+  });
+  it('a folder without a CA', async () => {
+    await refused([hosts[1].csrOnAdmin, '--dir', join(dir, 'no-ca'), '--out', out], /no pgssl CA in .*no-ca yet; nothing was written\. Create one with pgssl ca init --dir .*no-ca/);
+  });
+  it('--out in a folder that does not exist: exit 1, naming the file', async () => {
+    const r = await runPgssl(['ca', 'sign', hosts[1].csrOnAdmin, '--dir', caDir, '--out', join(dir, 'missing', 'x.crt')], { env: adminEnv });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /could not write .*missing\/x\.crt: .*ENOENT.*\. Run as a user who may write there, or give another --out\./);
+    assert.equal(existsSync(join(dir, 'missing')), false);
+  });
+});
+
+describe('cert request: what it refuses, nothing written', () => {
+  it('--out-dir that is a file', async () => {
+    const host = hosts[1];
+    const file = join(host.dir, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await runPgssl(['cert', 'request', '--out-dir', file], { env: host.cluster.env({ PGSSL_STATE_DIR: host.state }) });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--out-dir .*a-file is not a folder; nothing was written/);
+    assert.equal(readFileSync(file, 'utf8'), 'x');
+  });
+  it('a role that cannot see data_directory: exit 1, no folder created', async () => {
+    const host = hosts[1];
+    await host.cluster.query('CREATE ROLE fleet_app LOGIN');
+    const dir = join(host.dir, 'app-request');
+    const r = await runPgssl(['cert', 'request', '--out-dir', dir, '-U', 'fleet_app', '--json'], { env: host.cluster.env({ PGSSL_STATE_DIR: host.state }) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /role "fleet_app" cannot see data_directory, so pgssl cannot tell whose key to write nor check that it runs on the server's host; nothing was written\. Connect as a superuser/);
+    assert.deepEqual([parseJsonOutput(r).changed, parseJsonOutput(r).exitCode], [false, 1]);
+    assert.equal(existsSync(dir), false);
+  });
+});
+
 describe('a certificate from ca sign, read by the strict parsers', () => {
   for (const parser of [goParser(), pythonParser()]) {
     it(`${parser.name}: parses it, the chain verifies to ca.crt, and it verifies as localhost and 127.0.0.1`, { skip: parser.skip }, () => {
