@@ -44,7 +44,7 @@ function caSign(csrPath: string, options: CaSignOptions): number {
   const dir = resolve(options.dir ?? stateDirPath());
   const { ca, files } = completeCaIn(dir, { isDefault: !options.dir || dir === stateDirPath() });
 
-  const existing = existsSync(out) ? readFileSync(out, 'utf8') : undefined;
+  const existing = readOut(out);
   const mismatch = existing === undefined ? 'there is none' : existingCertificateMismatch(existing, request, ca, options.renewWithin);
   let certificatePem = existing ?? '';
   if (mismatch !== undefined) {
@@ -79,6 +79,16 @@ function caSign(csrPath: string, options: CaSignOptions): number {
     );
   }
   return ExitCode.ok;
+}
+
+/** What --out holds now (undefined: nothing yet); a UsageError when it is there but cannot be read as a file. */
+function readOut(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--out ${path} is there but cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was written. Give --out a certificate file, or a name that does not exist yet.`);
+  }
 }
 
 /** The request, parsed and accepted; a UsageError listing every reason to refuse it otherwise. */

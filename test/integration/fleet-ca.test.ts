@@ -280,6 +280,9 @@ describe('ca sign: input it cannot use, nothing written', () => {
   it('a folder without a CA', async () => {
     await refused([hosts[1].csrOnAdmin, '--dir', join(dir, 'no-ca'), '--out', out], /no pgssl CA in .*no-ca yet; nothing was written\. Create one with pgssl ca init --dir .*no-ca/);
   });
+  it('--out that is a folder', async () => {
+    await refused([hosts[1].csrOnAdmin, '--dir', caDir, '--out', dir], /--out .* is there but cannot be read \(EISDIR\); nothing was written\. Give --out a certificate file/);
+  });
   it('--out in a folder that does not exist: exit 1, naming the file', async () => {
     const r = await runPgssl(['ca', 'sign', hosts[1].csrOnAdmin, '--dir', caDir, '--out', join(dir, 'missing', 'x.crt')], { env: adminEnv });
     assert.equal(r.code, 1, r.stderr);
