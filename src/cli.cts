@@ -384,6 +384,30 @@ function addCertCommands(program: Command): void {
       const all = command.optsWithGlobals();
       process.exitCode = await certInspectCommand(files, { ...options, expiryWarnDays: Number(options.expiryWarnDays), json: all.json, color: all.color });
     });
+  addConnectionOptions(
+    cert
+      .command('request')
+      .description('on the database host: the server key (never leaves the host) and a certificate request with the names pgssl enable would use, for pgssl ca sign')
+      .requiredOption('--out-dir <dir>', 'where to write server.key (0600, the server\'s OS user\'s) and server.csr (created 0700 when missing)')
+      .option('--san <name>', 'an extra DNS name or IP address for the request (repeatable)', collect)
+      .addOption(choices(new Option('--key-type <type>', 'key of the server: ecdsa (P-256) or rsa').default('ecdsa'), ['ecdsa', 'rsa']))
+      .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size, with --key-type rsa').default('2048'), ['2048', '3072', '4096']))
+      .option('--force', 'a new key too (default: keep server.key, and server.csr while its names are still right)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sudo -u postgres pgssl cert request --out-dir /etc/pgssl/request --san db1.example.com
+  pgssl cert request --out-dir /etc/pgssl/request --json     (changed: false when nothing was written)
+
+Then on the CA's machine: pgssl ca sign server.csr --dir CADIR --out server.crt`,
+    )
+    .action(async (options, command: Command) => {
+      const { certRequestCommand } = await loadCommands();
+      const all = command.optsWithGlobals();
+      process.exitCode = await certRequestCommand({ ...options, ...connectionFlags(options), rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli', json: all.json });
+    });
   program
     .command('client-cert <name>')
     .description("issue a client certificate (CN = the role name) from pgssl's CA, for cert authentication")
@@ -391,11 +415,11 @@ function addCertCommands(program: Command): void {
     .addOption(new Option('--days <n>', 'validity in days (1-3650)').default('397'))
     .addOption(choices(new Option('--key-type <type>', 'key of the client certificate: ecdsa (P-256) or rsa').default('ecdsa'), ['ecdsa', 'rsa']))
     .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size, with --key-type rsa').default('2048'), ['2048', '3072', '4096']))
-    .option('--dir <dir>', "folder of pgssl's CA (default: pgssl's state folder; see pgssl ca init)")
+    .option('--dir <dir>', "folder of pgssl's CA, e.g. one made by pgssl ca init --dir (default: pgssl's state folder)")
     .option('--ca-cert <file>', "CA certificate to sign with (default: pgssl's CA in --dir)")
     .option('--ca-key <file>', 'private key of --ca-cert')
     .option('--force', 'replace existing NAME.crt, NAME.key and NAME.pk8')
-    .addHelpText('after', '\nExamples:\n  pgssl client-cert alice --out-dir ~/certs\n  pgssl client-cert app --ca-cert corp-ca.crt --ca-key corp-ca.key --days 90')
+    .addHelpText('after', '\nExamples:\n  pgssl client-cert alice --out-dir ~/certs\n  pgssl client-cert alice --dir /srv/pgssl-ca --out-dir ~/certs     (the fleet CA of pgssl ca init --dir)\n  pgssl client-cert app --ca-cert corp-ca.crt --ca-key corp-ca.key --days 90')
     .action(async (name: string, options, command: Command) => {
       const { clientCertCommand } = await loadCommands();
       const all = command.optsWithGlobals();
@@ -413,6 +437,26 @@ function addCertCommands(program: Command): void {
       const { caInitCommand } = await loadCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await caInitCommand({ ...options, days: Number(options.days), rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli', json: all.json });
+    });
+  ca.command('sign <csr>')
+    .description('on the CA\'s machine: check a certificate request (pgssl cert request) and issue its server certificate; reads only the request and the CA folder')
+    .option('--dir <dir>', "folder of pgssl's CA (pgssl ca init --dir; default: pgssl's state folder)")
+    .addOption(new Option('--days <n>', 'validity in days (1-3650)').default('397'))
+    .requiredOption('--out <file>', 'where to write the server certificate (0644)')
+    .addOption(new Option('--renew-within <days>', 'keep an existing --out certificate for this request unless it expires within this many days (0-3650)').default('30'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  pgssl ca sign db1/server.csr --dir /srv/pgssl-ca --out db1/server.crt
+  pgssl ca sign db1/server.csr --dir /srv/pgssl-ca --out db1/server.crt --days 90 --json
+
+Exit codes: 0 issued or already in place (changed: false), 2 request refused (nothing written), 1 error.`,
+    )
+    .action(async (csr: string, options, command: Command) => {
+      const { caSignCommand } = await loadCommands();
+      const all = command.optsWithGlobals();
+      process.exitCode = await caSignCommand(csr, { dir: options.dir, out: options.out, days: Number(options.days), renewWithin: Number(options.renewWithin), json: all.json });
     });
 }
 

@@ -93,6 +93,22 @@ export function caState(files: CaFiles): CaState {
   }
 }
 
+/**
+ * pgssl's own CA in `dir`, complete and usable (client-cert, ca sign); a
+ * UsageError saying what to run otherwise. `isDefault`: `dir` is the state
+ * folder, so the commands shown need no --dir; `orElse` adds another way out
+ * (", or give --ca-cert and --ca-key").
+ */
+export function completeCaIn(dir: string, options: { isDefault: boolean; orElse?: string }): { ca: Issuer; files: CaFiles } {
+  const files = caFilesIn(dir);
+  const found = caState(files);
+  const init = `pgssl ca init${options.isDefault ? '' : ` --dir ${dir}`}`;
+  if (found.state === 'complete') return { ca: found.ca, files };
+  if (found.state === 'absent') throw new UsageError(`no pgssl CA in ${dir} yet; nothing was written. Create one with ${init} (pgssl enable also creates it)${options.orElse ?? ''}.`);
+  if (found.state === 'half-written') throw new UsageError(`the CA in ${dir} is half-written: ${found.reason}; nothing was written. ${init} replaces it (nothing can have been signed by it).`);
+  throw new UsageError(found.message);
+}
+
 function readIfThere(path: string): string | undefined | { error: string } {
   try {
     return readFileSync(path, 'utf8');

@@ -36,7 +36,7 @@ export interface CertificateRequest {
 type Profile = 'ca' | 'server' | 'client';
 
 const backdateMs = 5 * 60_000; // clients whose clock runs a little behind still accept it
-const oid = {
+export const oid = {
   commonName: '2.5.4.3',
   organizationName: '2.5.4.10',
   basicConstraints: '2.5.29.19',
@@ -75,10 +75,18 @@ export function buildClientCertificate(request: CertificateRequest, issuer: Issu
   return build(request, issuer, 'client');
 }
 
-function build(request: CertificateRequest, issuer: Issuer | 'self', profile: Profile): string {
+/** A server certificate for a public key alone (a certificate request's, `pgssl ca sign`): only the issuer's private key is needed. */
+export function buildServerCertificateForKey(request: Omit<CertificateRequest, 'keys'> & { publicKeyPem: string }, issuer: Issuer): string {
+  return build({ ...request, keys: { publicKeyPem: request.publicKeyPem } }, issuer, 'server');
+}
+
+/** What build reads: the subject's private key only when it signs itself. */
+type BuildRequest = Omit<CertificateRequest, 'keys'> & { keys: Pick<KeyPairPem, 'publicKeyPem'> & Partial<Pick<KeyPairPem, 'privateKeyPem'>> };
+
+function build(request: BuildRequest, issuer: Issuer | 'self', profile: Profile): string {
   const subjectKey = createPublicKey(request.keys.publicKeyPem);
   const spkiDer = subjectKey.export({ type: 'spki', format: 'der' });
-  const signer = signingKeyFrom(issuer === 'self' ? request.keys.privateKeyPem : issuer.privateKeyPem, issuer === 'self' ? 'the new key' : 'the CA key');
+  const signer = signingKeyFrom(issuer === 'self' ? request.keys.privateKeyPem! : issuer.privateKeyPem, issuer === 'self' ? 'the new key' : 'the CA key');
   const subject = nameOf(profile === 'ca' ? [[oid.commonName, request.commonName], [oid.organizationName, 'pgssl']] : [[oid.commonName, request.commonName]]);
   const issuerCert = issuer === 'self' ? undefined : new X509Certificate(issuer.certificatePem);
   const issuerFields = issuerCert ? tbsFieldsOf(issuerCert.raw) : undefined;
@@ -137,7 +145,8 @@ function keyIdentifier(spkiDer: Buffer): Buffer {
   return createHash('sha1').update(bits).digest();
 }
 
-function nameOf(attributes: [string, string][]): DerNode {
+/** A Name (RDNSequence) of one attribute per RDN, each a DirectoryString (directoryString.ts). Throws UsageError for a name no certificate can hold exactly. */
+export function nameOf(attributes: [string, string][]): DerNode {
   return sequence(
     attributes.map(([type, value]) => {
       let text;
@@ -151,7 +160,8 @@ function nameOf(attributes: [string, string][]): DerNode {
   );
 }
 
-function subjectAltNames(names: string[]): DerNode {
+/** GeneralNames from pgssl's "DNS:name" / "IP:address" entries. Throws UsageError for one a certificate cannot hold. */
+export function subjectAltNames(names: string[]): DerNode {
   return sequence(
     names.map((entry) => {
       let name;
@@ -166,7 +176,7 @@ function subjectAltNames(names: string[]): DerNode {
   );
 }
 
-function extension(id: string, critical: boolean, value: DerNode): DerNode {
+export function extension(id: string, critical: boolean, value: DerNode): DerNode {
   return sequence([objectId(id), ...(critical ? [trueValue()] : []), primitive(universal.octetString, encode(value))]);
 }
 

@@ -47,6 +47,11 @@ export function explicit(n: number, children: DerNode[]): DerNode {
   return asn1().create(asn1().Class.CONTEXT_SPECIFIC, n, true, children);
 }
 
+/** [n] IMPLICIT on a SET or SEQUENCE: the same bytes as [n] EXPLICIT around its elements (X.690 §8.14). */
+export function implicitConstructed(n: number, elements: DerNode[]): DerNode {
+  return explicit(n, elements);
+}
+
 /** [n] IMPLICIT on a primitive: the content under a context tag. */
 export function implicit(n: number, content: Buffer | string): DerNode {
   return asn1().create(asn1().Class.CONTEXT_SPECIFIC, n, false, binary(content));

@@ -6,6 +6,8 @@
  */
 export { certInspectCommand } from './certInspect.js';
 export { caInitCommand } from './caInit.js';
+export { caSignCommand } from './caSign.js';
+export { certRequestCommand } from './certRequest.js';
 export { clientCertCommand } from './clientCert.js';
 export { completionCommand } from './completion.js';
 export { demoCommand } from './demo.js';

@@ -8,7 +8,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { caFilesIn, caState, readCa, type CaFiles } from '../certs/authority.js';
+import { completeCaIn, readCa, type CaFiles } from '../certs/authority.js';
 import { buildClientCertificate, type Issuer } from '../certs/build.js';
 import { hbaUserField, jdbcParameters, jdbcUrl, libpqParameters, psqlLine, type ClientFiles } from '../certs/clientParameters.js';
 import { describeKeySpec, generateKeyPair, keySpecFrom } from '../certs/keys.js';
@@ -37,7 +37,7 @@ export async function clientCertCommand(name: string, options: ClientCertOptions
   if ((options.caCert === undefined) !== (options.caKey === undefined)) throw new UsageError('--ca-cert and --ca-key go together');
   if (options.caCert && options.dir) throw new UsageError('--dir names the folder of pgssl\'s CA; --ca-cert/--ca-key name another CA: give one or the other');
   const key = keySpecFrom(options.keyType, options.rsaBits, options.rsaBitsGiven);
-  const { ca, files: caFiles } = options.caCert ? outsideCa({ certPath: resolve(options.caCert), keyPath: resolve(options.caKey!) }) : pgsslCa(options.dir ? resolve(options.dir) : stateDirPath());
+  const { ca, files: caFiles } = options.caCert ? outsideCa({ certPath: resolve(options.caCert), keyPath: resolve(options.caKey!) }) : completeCaIn(options.dir ? resolve(options.dir) : stateDirPath(), { isDefault: !options.dir || resolve(options.dir) === stateDirPath(), orElse: ', or give --ca-cert and --ca-key' });
   const files: ClientFiles = { role: name, certPath: resolve(options.outDir, `${name}.crt`), keyPath: resolve(options.outDir, `${name}.key`), pk8Path: resolve(options.outDir, `${name}.pk8`), caPath: caFiles.certPath };
   if (!isFolder(options.outDir)) throw new UsageError(`--out-dir ${resolve(options.outDir)} is not a folder; nothing was written. Create it first, or give another --out-dir.`);
   const existing = [files.certPath, files.keyPath, files.pk8Path].filter((p) => existsSync(p));
@@ -87,14 +87,4 @@ function isFolder(path: string): boolean {
 
 function outsideCa(files: CaFiles): { ca: Issuer; files: CaFiles } {
   return { ca: readCa(files), files };
-}
-
-/** pgssl's own CA in `dir`, complete and usable; anything else is a UsageError saying what to run. */
-function pgsslCa(dir: string): { ca: Issuer; files: CaFiles } {
-  const files = caFilesIn(dir);
-  const found = caState(files);
-  if (found.state === 'complete') return { ca: found.ca, files };
-  if (found.state === 'absent') throw new UsageError(`no pgssl CA in ${dir} yet; nothing was written. Create one with pgssl ca init${dir === stateDirPath() ? '' : ` --dir ${dir}`} (pgssl enable also creates it), or give --ca-cert and --ca-key.`);
-  if (found.state === 'half-written') throw new UsageError(`the CA in ${dir} is half-written: ${found.reason}; nothing was written. pgssl ca init${dir === stateDirPath() ? '' : ` --dir ${dir}`} replaces it (nothing can have been signed by it).`);
-  throw new UsageError(found.message);
 }

@@ -78,6 +78,8 @@ export const flagRules: Record<string, OptionCheck> = {
   '--walsender-wait': wholeNumber(0, 3600, 'a whole number of seconds'),
   '--expiry-warn-days': wholeNumber(0, 3650, 'a whole number of days'),
   '--if-expiring-within': wholeNumber(0, 3650, 'a whole number of days'),
+  // ca sign leaves a certificate in place while it is valid beyond this many days.
+  '--renew-within': wholeNumber(0, 3650, 'a whole number of days'),
   // The majors whose pg_hba.conf syntax pgssl knows.
   '--pg-major': oneOf(supportedMajors.map(String)),
   '--port': wholeNumber(1, 65535, 'a port number'),

@@ -5,7 +5,10 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { expiryOf, keySpecOfCertificate, namesForNewCertificate, newPairPaths, utcStamp } from '../../src/flow/rotate/decide.js';
+import { expiryOf, keySpecOfCertificate, namesForNewCertificate, newPairPaths, pairAlreadyInForce, utcStamp } from '../../src/flow/rotate/decide.js';
+import { buildSelfSignedServerCertificate } from '../../src/certs/build.js';
+import { fingerprintOfPem } from '../../src/certs/fingerprint.js';
+import { generateKeyPair } from '../../src/certs/keys.js';
 import { tempDir } from '../support/tempDir.js';
 
 const day = 86_400_000;
@@ -81,5 +84,18 @@ describe('the new certificate', () => {
   it('key type: the one in force (RSA 3072 stays RSA 3072); what pgssl does not issue gets the default', () => {
     assert.deepEqual(keySpecOfCertificate(make(['-newkey', 'rsa:3072'], 'DNS:a')), { type: 'rsa', bits: 3072 });
     assert.deepEqual(keySpecOfCertificate(make(['-newkey', 'ed25519'], 'DNS:a')), { type: 'ecdsa', curve: 'prime256v1' });
+  });
+});
+
+describe('pairAlreadyInForce: --cert-file/--key-file that are the pair in force change nothing', () => {
+  it('only when both files hold these bytes (CRLF aside) and the server serves that certificate', async () => {
+    const keys = await generateKeyPair({ type: 'ecdsa', curve: 'prime256v1' });
+    const certificatePem = buildSelfSignedServerCertificate({ commonName: 'db1', subjectAltNames: ['DNS:db1'], days: 30, keys });
+    const pair = { certificatePem, privateKeyPem: keys.privateKeyPem };
+    const served = fingerprintOfPem(certificatePem);
+    assert.equal(pairAlreadyInForce(pair, { certText: certificatePem.replace(/\n/g, '\r\n'), keyText: keys.privateKeyPem }, served), true);
+    assert.equal(pairAlreadyInForce(pair, { certText: certificatePem, keyText: keys.privateKeyPem }, 'ab'.repeat(32)), false, 'served another certificate (not reloaded yet)');
+    assert.equal(pairAlreadyInForce(pair, { certText: certificatePem, keyText: (await generateKeyPair({ type: 'ecdsa', curve: 'prime256v1' })).privateKeyPem }, served), false);
+    assert.equal(pairAlreadyInForce(pair, { certText: undefined, keyText: keys.privateKeyPem }, served), false);
   });
 });

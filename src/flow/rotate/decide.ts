@@ -6,6 +6,8 @@
 import type { X509Certificate } from 'node:crypto';
 import { basename, dirname, extname, join } from 'node:path';
 import { ipAddressBytes } from '../../certs/altNames.js';
+import { normalizePem } from '../../certs/build.js';
+import { fingerprintOfPem } from '../../certs/fingerprint.js';
 import { defaultKeySpec, type KeySpec } from '../../certs/keys.js';
 import { parseSubjectAltName } from '../../certs/x509.js';
 
@@ -54,6 +56,17 @@ export function newPairPaths(current: PairPaths, now: Date, exists: (path: strin
     const paths = { certPath: place(current.certPath, certExt, suffix), keyPath: place(current.keyPath, keyExt, suffix) };
     if (!exists(paths.certPath) && !exists(paths.keyPath)) return paths;
   }
+}
+
+/**
+ * The DBA's pair is the one in force, byte for byte (line ends aside), and
+ * the server serves that certificate: a provisioning tool's second run with
+ * the same --cert-file/--key-file, which must change nothing. Texts are
+ * undefined for files that cannot be read.
+ */
+export function pairAlreadyInForce(pair: { certificatePem: string; privateKeyPem: string }, inForce: { certText?: string; keyText?: string }, servedFingerprint: string): boolean {
+  if (inForce.certText === undefined || inForce.keyText === undefined) return false;
+  return normalizePem(inForce.certText) === pair.certificatePem && normalizePem(inForce.keyText) === pair.privateKeyPem && fingerprintOfPem(pair.certificatePem) === servedFingerprint;
 }
 
 /** The names of the certificate in force first (clients use them today), then those found now and --san, each once. */

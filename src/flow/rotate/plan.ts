@@ -22,7 +22,7 @@ import { probeTls } from '../../server/tlsProbe.js';
 import type { Preflight } from '../preflight.js';
 import type { SettingChange } from '../tlsSettings.js';
 import { absoluteSettingPath } from '../undo.js';
-import { commonNameOf, keySpecOfCertificate, namesForNewCertificate, newPairPaths, type PairPaths } from './decide.js';
+import { commonNameOf, keySpecOfCertificate, namesForNewCertificate, newPairPaths, pairAlreadyInForce, type PairPaths } from './decide.js';
 import type { RotateOptions } from './options.js';
 
 type LocalHostNames = { hostname: string; fqdn?: string; interfaceAddresses: string[] };
@@ -57,6 +57,8 @@ export interface RotatePlan {
   checkHostName: boolean;
   /** One line each: what the DBA should know before the swap. */
   warnings: string[];
+  /** --cert-file/--key-file are the pair in force and served (pairAlreadyInForce): nothing to do. */
+  alreadyInForce: boolean;
 }
 
 /** Asks the server for TLS and reads what it serves; throws OperationalError (exit 1: could not check) when it serves nothing. */
@@ -106,6 +108,7 @@ export async function planRotate(input: PlanInput): Promise<RotatePlan> {
   let description: string;
   let notAfter = new Date(input.now.getTime() + options.days * 86_400_000).toISOString();
   const warnings: string[] = [];
+  let alreadyInForce = false;
 
   if (source.kind === 'files') {
     const encrypted = readKeyIfReadable(source.keyFile)?.kind === 'encrypted';
@@ -114,6 +117,7 @@ export async function planRotate(input: PlanInput): Promise<RotatePlan> {
     warnings.push(...prepared.warnings.map((w) => `${w.id}: ${w.message}`));
     const cert = new X509Certificate(prepared.contents.certificatePem);
     pair = prepared.contents;
+    alreadyInForce = pairAlreadyInForce(prepared.contents, { certText: readIfReadable(inForce.certPath), keyText: readIfReadable(inForce.keyPath) }, served.fingerprint);
     notAfter = new Date(cert.validTo).toISOString();
     trust = trustForFiles(prepared.contents, inForce, source.caFile);
     if (trust.file && !issuedBy(served.certificate, trust.pem)) {
@@ -159,7 +163,16 @@ export async function planRotate(input: PlanInput): Promise<RotatePlan> {
     verifyName,
     checkHostName: !(options.allowNameMismatch && pair.certificatePem !== undefined && !covers(new X509Certificate(pair.certificatePem), verifyName)),
     warnings,
+    alreadyInForce,
   };
+}
+
+function readIfReadable(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -93,6 +93,13 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
       const extraNames = prompter.interactive && !options.yes ? [...options.san, ...(await askSans(prompter, defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined, extra: options.san })))] : options.san;
       const plan = await planRotate({ pre, options, stateDir: state.dir, connectHost, served, host, extraNames, now });
       report.before = { ...report.before, certFile: plan.inForce.certPath, keyFile: plan.inForce.keyPath };
+      if (plan.alreadyInForce) {
+        // The Ansible role's second run: the same files again. Nothing to write, set or reload.
+        view.ok(`the server already serves these files (${plan.inForce.certPath}, ${plan.inForce.keyPath}): nothing to do`);
+        for (const id of ['certificates', 'install-files', 'swap', 'report'] as const) step(id).status = 'already-done';
+        report.nextSteps.push('Nothing was changed: --cert-file and --key-file are the pair in force, byte for byte, and the server serves it.');
+        return report;
+      }
       report.after = { description: plan.description, fingerprint: plan.certificatePem ? fingerprintOf(plan.certificatePem) : '', notAfter: plan.notAfter, names: plan.names, certFile: plan.files[0].path, keyFile: plan.files[1].path };
       report.caFile = plan.trustFile;
       report.settings = plan.settings;
