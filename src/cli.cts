@@ -47,7 +47,7 @@ discardOutputOnceBroken(process.stderr);
  * ~35 ms faster than the ~70 modules behind it, and require() skips the
  * start of Node's ESM loader (~40 ms more). The certificate commands that
  * need no server load dist/bundle/certs.cjs instead (src/commands/certs.ts,
- * a fifth of the size): checkOptions loads the option check from the bundle
+ * a sixth of the size): checkOptions loads the option check from the bundle
  * the command's path says its action uses, and the error report comes from
  * the bundle an action loaded last, whose error classes it knows.
  * In the single executable (scripts/build-sea.mjs) both are already inside
