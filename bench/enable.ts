@@ -29,7 +29,7 @@ function manualScript(c: ThrowawayCluster): string {
   ].join(' && ');
 }
 
-export async function benchEnable(repoRoot: string, rounds = 21): Promise<void> {
+export async function benchEnable(repoRoot: string, rounds = Number(process.env.BENCH_ROUNDS ?? 21)): Promise<void> {
   const samples = { script: [] as number[], pgssl: [] as number[] };
   const memory: number[] = [];
   for (let round = 0; round < rounds; round++) {

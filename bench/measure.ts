@@ -10,11 +10,12 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export function timeCommand(command: string, args: string[], env?: NodeJS.ProcessEnv): number {
+/** Milliseconds the command took; throws unless it exits 0 or one of `exitCodes`. */
+export function timeCommand(command: string, args: string[], env?: NodeJS.ProcessEnv, exitCodes: number[] = [0]): number {
   const start = process.hrtime.bigint();
   const result = spawnSync(command, args, { stdio: 'ignore', env });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}`);
+  if (!exitCodes.includes(result.status ?? -1)) throw new Error(`${command} ${args.join(' ')} exited ${result.status}`);
   return ms;
 }
 

@@ -45,15 +45,42 @@ discardOutputOnceBroken(process.stderr);
  * The command modules, from dist/bundle/commands.cjs: esbuild's single
  * CommonJS file of src/commands/all.ts (scripts/bundle.mjs). One file loads
  * ~35 ms faster than the ~70 modules behind it, and require() skips the
- * start of Node's ESM loader (~40 ms more).
+ * start of Node's ESM loader (~40 ms more). The certificate commands that
+ * need no server load dist/bundle/certs.cjs instead (src/commands/certs.ts,
+ * a sixth of the size): checkOptions loads the option check from the bundle
+ * the command's path says its action uses, and the error report comes from
+ * the bundle an action loaded last, whose error classes it knows.
+ * In the single executable (scripts/build-sea.mjs) both are already inside
+ * the one script: its entry hands them over as `bundled`.
  */
 type Commands = typeof import('./commands/all.js');
+type CertCommands = typeof import('./commands/certs.js');
+/** Commands whose action takes what it needs from certs.cjs; every other one loads commands.cjs. */
+const certBundleCommands = new Set(['client-cert', 'ca init', 'cert inspect']);
+interface Bundled {
+  version: string;
+  commands(): Commands;
+  certCommands(): CertCommands;
+}
+const bundled = (globalThis as { [key: symbol]: Bundled | undefined })[Symbol.for('pgssl.bundled')];
+let useCertBundle = false;
 let commands: Promise<Commands> | undefined;
 function loadCommands(): Promise<Commands> {
-  return (commands ??= Promise.resolve().then(() => require(join(__dirname, '..', 'bundle', 'commands.cjs')) as Commands));
+  useCertBundle = false;
+  return (commands ??= Promise.resolve().then(() => bundled?.commands() ?? (require(join(__dirname, '..', 'bundle', 'commands.cjs')) as Commands)));
+}
+let certCommands: Promise<CertCommands> | undefined;
+function loadCertCommands(): Promise<CertCommands> {
+  useCertBundle = true;
+  return (certCommands ??= Promise.resolve().then(() => bundled?.certCommands() ?? (require(join(__dirname, '..', 'bundle', 'certs.cjs')) as CertCommands)));
+}
+/** The option check and the error report, from the bundle the command's action uses (or used). */
+function loadShared(): Promise<Pick<CertCommands, 'optionProblems' | 'optionProblemsMessage' | 'reportError'>> {
+  return useCertBundle ? loadCertCommands() : loadCommands();
 }
 
-const packageJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+// The single executable has no package.json beside it: its build writes the version in.
+const packageJson = bundled ?? (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string });
 
 function addConnectionOptions(command: Command): Command {
   return command
@@ -380,7 +407,7 @@ function addCertCommands(program: Command): void {
     .addOption(new Option('--expiry-warn-days <days>', 'warn when a certificate expires within this many days (0-3650)').default('30'))
     .addHelpText('after', '\nExamples:\n  pgssl cert inspect server.crt server.key --ca root.crt --host db1.example.com\n  pgssl cert inspect /var/lib/postgresql/16/main/server.crt --json')
     .action(async (files: string[], options, command: Command) => {
-      const { certInspectCommand } = await loadCommands();
+      const { certInspectCommand } = await loadCertCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await certInspectCommand(files, { ...options, expiryWarnDays: Number(options.expiryWarnDays), json: all.json, color: all.color });
     });
@@ -421,7 +448,7 @@ Then on the CA's machine: pgssl ca sign server.csr --dir CADIR --out server.crt`
     .option('--force', 'replace existing NAME.crt, NAME.key and NAME.pk8')
     .addHelpText('after', '\nExamples:\n  pgssl client-cert alice --out-dir ~/certs\n  pgssl client-cert alice --dir /srv/pgssl-ca --out-dir ~/certs     (the fleet CA of pgssl ca init --dir)\n  pgssl client-cert app --ca-cert corp-ca.crt --ca-key corp-ca.key --days 90')
     .action(async (name: string, options, command: Command) => {
-      const { clientCertCommand } = await loadCommands();
+      const { clientCertCommand } = await loadCertCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await clientCertCommand(name, { ...options, days: Number(options.days), rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli', json: all.json });
     });
@@ -434,7 +461,7 @@ Then on the CA's machine: pgssl ca sign server.csr --dir CADIR --out server.crt`
     .addOption(new Option('--days <n>', 'validity in days (1-7300)').default('3650'))
     .addHelpText('after', '\nExamples:\n  pgssl ca init\n  pgssl ca init --dir /srv/pgssl-ca --key-type rsa --rsa-bits 3072\n  pgssl client-cert alice --dir /srv/pgssl-ca')
     .action(async (options, command: Command) => {
-      const { caInitCommand } = await loadCommands();
+      const { caInitCommand } = await loadCertCommands();
       const all = command.optsWithGlobals();
       process.exitCode = await caInitCommand({ ...options, days: Number(options.days), rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli', json: all.json });
     });
@@ -602,7 +629,8 @@ function commandPath(command: Command): string {
 async function checkOptions(_program: Command, action: Command): Promise<void> {
   const given: Record<string, string | string[] | boolean | undefined> = {};
   for (const option of action.options) if (option.long) given[option.long] = action.getOptionValue(option.attributeName());
-  const { optionProblems, optionProblemsMessage } = await loadCommands();
+  useCertBundle = certBundleCommands.has(commandPath(action));
+  const { optionProblems, optionProblemsMessage } = await loadShared();
   const problems = optionProblems(commandPath(action), given);
   if (problems.length > 0) action.error(`error: ${optionProblemsMessage(problems)}`, { exitCode: exitUsage, code: 'pgssl.invalidOption' });
 }
@@ -619,7 +647,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : exitUsage;
       return;
     }
-    const { reportError } = await loadCommands();
+    const { reportError } = await loadShared();
     process.exitCode = reportError(error);
   }
 }

@@ -40,7 +40,9 @@ export async function demoCommand(options: { color?: boolean; binDir?: string })
       PGSSL_STATE_DIR: join(cluster.dir, 'pgssl-state'),
       ...(options.color === false ? { NO_COLOR: '1' } : {}),
     });
-    const pgssl = (...args: string[]) => spawnSync(process.execPath, [process.argv[1], ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] }).status;
+    // pgssl itself again: node and bin/pgssl, or the single executable alone (Node's SEA sets argv[1] to the executable too).
+    const self = process.argv[1] === process.execPath ? [] : [process.argv[1]];
+    const pgssl = (...args: string[]) => spawnSync(process.execPath, [...self, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] }).status;
 
     say('pgssl status (before): TLS is off, and a host rule lets remote clients in without it');
     pgssl('status');

@@ -1,7 +1,7 @@
 /** The packed tarball installs into an empty folder and its `pgssl` runs. */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { repoRoot } from '../support/pgbin.js';
@@ -17,6 +17,8 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
     assert.match(listing, /package\/dist\/src\/cli\.cjs/);
     assert.match(listing, /package\/bin\/package\.json/, 'bin/ is CommonJS through its own package.json');
     assert.doesNotMatch(listing, /package\/dist\/test\//, 'tests are not shipped');
+    assert.match(listing, /package\/dist\/bundle\/certs\.cjs/, 'the certificate commands\' bundle');
+    assert.doesNotMatch(listing, /pgssl-linux-x64|package\/dist\/sea\//, 'the single executable is a separate download, not in the npm package');
     const app = join(work, 'app');
     execFileSync('mkdir', [app]);
     writeFileSync(join(app, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}');
@@ -54,5 +56,40 @@ it('npm exec pgssl and npx pgssl work from the repository', () => {
     ['npx', ['--offline', 'pgssl', '--version']],
   ] as const) {
     assert.equal(execFileSync(command, [...args], { cwd: repoRoot, encoding: 'utf8', env }).trim(), version, command);
+  }
+});
+
+it('npm install --global of the tarball, scripts allowed: none of its scripts runs, and pgssl --version works', { timeout: 180_000 }, () => {
+  const work = tempDir('pgssl-pack-global');
+  try {
+    const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+    // The same package with every script (build, preprepare, prepack, …) replaced by one that
+    // leaves a mark: npm picks what to run at install by name, so a mark means that one ran.
+    const unpacked = join(work, 'unpacked');
+    const marks = join(work, 'marks');
+    mkdirSync(unpacked);
+    mkdirSync(marks);
+    execFileSync('tar', ['-xzf', join(work, tarball), '-C', unpacked]);
+    const manifestPath = join(unpacked, 'package', 'package.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const names = Object.keys(manifest.scripts ?? {});
+    assert.ok(names.includes('prepack') && names.includes('preprepare'), `the scripts are the repository's: ${names.join(', ')}`);
+    manifest.scripts = Object.fromEntries(names.map((name) => [name, `touch '${join(marks, name)}'`]));
+    writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+    const marked = join(work, 'marked.tgz');
+    execFileSync('tar', ['-czf', marked, '-C', unpacked, 'package']);
+
+    const prefix = join(work, 'prefix');
+    const env = { ...process.env, npm_config_ignore_scripts: 'false' };
+    const install = spawnSync('npm', ['install', '--global', '--prefix', prefix, '--ignore-scripts=false', '--foreground-scripts', '--no-audit', '--no-fund', '--prefer-offline', marked], { cwd: work, encoding: 'utf8', env });
+    assert.equal(install.status, 0, install.stderr);
+    assert.deepEqual(readdirSync(marks), [], 'no script of the package ran at install');
+    const version = execFileSync(join(prefix, 'bin', 'pgssl'), ['--version'], { encoding: 'utf8' }).trim();
+    assert.equal(version, JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
+    // Control: the marks do show a script that runs.
+    execFileSync('npm', ['run', 'prepack'], { cwd: join(prefix, 'lib', 'node_modules', 'pgssl'), stdio: 'ignore', env });
+    assert.deepEqual(readdirSync(marks), ['prepack']);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 });
