@@ -14,7 +14,7 @@ import { directoryString } from './directoryString.js';
 import type { KeyPairPem } from './keys.js';
 import { signDer, signingKeyFrom } from './signing.js';
 
-/** Loads the certificate builder now, e.g. while keys are still being generated (its DER writer is in this bundle now: little left to load). */
+/** Loads the certificate builder now, e.g. while keys are still being generated. */
 export function prepareCertificateBuilder(): void {
   loadDerEncoder();
 }
