@@ -7,6 +7,7 @@
 export { certInspectCommand } from './certInspect.js';
 export { caInitCommand } from './caInit.js';
 export { clientCertCommand } from './clientCert.js';
+export { confirmCommand, confirmDeadlineCommand } from './confirm.js';
 export { demoCommand } from './demo.js';
 export { disableCommand } from './disable.js';
 export { enableCommand } from './enable.js';
