@@ -46,6 +46,8 @@ export async function watchDeadline(journalPath: string): Promise<number> {
   }
   const giveUp = Date.now() + retryForMs;
   for (;;) {
+    // Between attempts someone else may have reverted it, or the state folder may be gone: nothing left to do then.
+    if (!stillPending(journalPath)) return 0;
     try {
       return await withClient(target, async (client) => {
         const dataDirectory = await sameServer(client, journalPath);
@@ -64,6 +66,14 @@ export async function watchDeadline(journalPath: string): Promise<number> {
 }
 
 class WrongServer extends OperationalError {}
+
+function stillPending(journalPath: string): boolean {
+  try {
+    return Journal.load(journalPath).data.confirm?.state === 'pending';
+  } catch {
+    return false;
+  }
+}
 
 function handedTarget(): ConnectionTarget {
   const handed = process.env[watchdogTargetVariable];
