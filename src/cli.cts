@@ -182,7 +182,8 @@ Examples:
   pgssl enable --yes --cert-file /etc/ssl/db.crt --key-file /etc/ssl/db.key --ca-file /etc/ssl/ca.crt
 
 Exit codes: 0 done and compliant, 1 could not run (nothing changed, or undone), 2 bad usage or input,
-3 verification failed (every change undone) or not compliant afterwards.`,
+3 verification failed (every change undone) or not compliant afterwards, or (wizard, --confirm-within)
+not confirmed in time and reverted.`,
     )
     .action(async (options, command: Command) => runEnableAction(options, command));
 
