@@ -55,11 +55,20 @@ export function startWatchdog(journalPath: string, window: ConfirmWindow, target
     // detached: setsid(2), its own session and process group; no terminal, no pipes to keep this process alive.
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, [watchdogTargetVariable]: JSON.stringify(target) },
+    env: watchdogEnvironment(target),
   });
   child.unref();
   if (child.pid === undefined) throw new Error('could not start the confirm watchdog process');
   return { kind: 'process', pid: child.pid };
+}
+
+/**
+ * This environment plus the connection, less the crash hook: it stops *this*
+ * process at its N-th journal write, and the watchdog writes the same journal.
+ */
+function watchdogEnvironment(target: ConnectionTarget): NodeJS.ProcessEnv {
+  const { PGSSL_TEST_AFTER_JOURNAL_WRITE: _hook, ...env } = process.env;
+  return { ...env, [watchdogTargetVariable]: JSON.stringify(target) };
 }
 
 /** What the systemd unit needs from this environment (where the journals and binaries are). */
