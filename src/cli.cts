@@ -207,7 +207,8 @@ function addEnableOptions(command: Command): Command {
     .option('--keep-ciphers', "keep the server's ssl_ciphers instead of a forward-secret, AEAD-only list")
     .option('--terminate-non-ssl', 'end live sessions that do not use TLS (walsenders reconnect by themselves)')
     .option('--require-ready', 'stop before any change when a client seen without TLS (live, or in the server log) would be refused (see pgssl readiness)')
-    .addOption(new Option('--walsender-wait <seconds>', 'how long to wait for terminated walsenders to come back on TLS (0-3600)').default('30'));
+    .addOption(new Option('--walsender-wait <seconds>', 'how long to wait for terminated walsenders to come back on TLS (0-3600)').default('30'))
+    .option('--confirm-within <seconds>', 'keep the run only if pgssl confirm comes within this many seconds (5-86400); otherwise a watchdog reverts it all');
 }
 
 function addEnableCommands(program: Command): void {
@@ -226,7 +227,8 @@ Examples:
   pgssl enable --yes --cert-file /etc/ssl/db.crt --key-file /etc/ssl/db.key --ca-file /etc/ssl/ca.crt
 
 Exit codes: 0 done and compliant, 1 could not run (nothing changed, or undone), 2 bad usage or input,
-3 verification failed (every change undone) or not compliant afterwards.`,
+3 verification failed (every change undone) or not compliant afterwards, or (wizard, --confirm-within)
+not confirmed in time and reverted.`,
     )
     .action(async (options, command: Command) => runEnableAction(options, command));
 
@@ -308,6 +310,36 @@ Exit codes: 0 rotated (or not due), 1 could not run or check (nothing changed, o
         rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli',
         ifExpiringWithin: options.ifExpiringWithin === undefined ? undefined : Number(options.ifExpiringWithin),
       } as never);
+    });
+
+  addConnectionOptions(
+    program
+      .command('confirm')
+      .description('keep the run started with enable --confirm-within (from a new session: it proves you still get in)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  pgssl enable --yes --confirm-within 300 -h db1 -U admin     change it over the path it may cut
+  pgssl confirm -h db1 -U admin                              from a new session, before the deadline
+
+Exit codes: 0 confirmed (or nothing pending), 1 too late (the deadline passed or the host rebooted: the run
+is being or has been reverted) or could not check, 2 bad usage.`,
+    )
+    .action(async (options, command: Command) => {
+      const { confirmCommand } = await loadCommands();
+      const all = command.optsWithGlobals();
+      process.exitCode = await confirmCommand({ ...connectionFlags(options), json: all.json });
+    });
+
+  // The watchdog of a confirm window (flow/confirm/watchdog.ts starts it); not for people.
+  program
+    .command('confirm-deadline', { hidden: true })
+    .requiredOption('--journal <file>', 'the run journal whose window to watch')
+    .action(async (options) => {
+      const { confirmDeadlineCommand } = await loadCommands();
+      process.exitCode = await confirmDeadlineCommand({ journal: options.journal });
     });
 
   const rollback = program
@@ -393,6 +425,7 @@ async function runEnableAction(options: Record<string, unknown>, command: Comman
     rsaBitsGiven: command.getOptionValueSource('rsaBits') === 'cli',
     minTls: String(options.minTls),
     walsenderWait: Number(options.walsenderWait),
+    confirmWithin: options.confirmWithin === undefined ? undefined : Number(options.confirmWithin),
     prewarmedKeys,
   } as never);
 }

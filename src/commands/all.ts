@@ -10,6 +10,7 @@ export { caSignCommand } from './caSign.js';
 export { certRequestCommand } from './certRequest.js';
 export { clientCertCommand } from './clientCert.js';
 export { completionCommand } from './completion.js';
+export { confirmCommand, confirmDeadlineCommand } from './confirm.js';
 export { demoCommand } from './demo.js';
 export { disableCommand } from './disable.js';
 export { enableCommand } from './enable.js';

@@ -1,7 +1,9 @@
 /** `pgssl enable`: flags (or the wizard's answers) → the enable flow → report and exit code. */
 import { printJsonFailure, printJsonReport } from './jsonReport.js';
 import { keySpecFrom, type KeyPairPem } from '../certs/keys.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { countdownToDeadline } from '../flow/confirm/countdown.js';
+import { confirmWith } from './confirm.js';
 import type { CertificateSource } from '../flow/certificateStep.js';
 import { runEnable } from '../flow/enable/run.js';
 import { emptyReport, type EnableReport } from '../flow/report.js';
@@ -38,6 +40,7 @@ export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   keepCiphers?: boolean;
   terminateNonSsl?: boolean;
   walsenderWait: number;
+  confirmWithin?: number;
   prewarmedKeys?: Promise<KeyPairPem>[];
 }
 
@@ -88,6 +91,7 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
       // Unset: the data directory owner's state folder, so root and postgres find the same runs.
       stateDir: process.env.PGSSL_STATE_DIR || undefined,
       walsenderWaitMs: flags.walsenderWait * 1000,
+      confirmWithin: flags.confirmWithin,
       prompter,
       view: textView(out, style),
       prewarmedKeys: flags.prewarmedKeys,
@@ -99,6 +103,11 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
   }
   if (flags.json) printJsonReport(report);
   else out.write(summary(report, style));
+  // The wizard waits for the verdict on a confirm window; --yes and scripts leave it to pgssl confirm.
+  if (interactive && !flags.yes && report.confirm?.state === 'pending' && report.journal) {
+    const end = await countdownToDeadline(report.journal, report.confirm.deadline, out as NodeJS.WriteStream, textView(out, style), () => confirmWith(target));
+    return end === 'confirmed' ? report.exitCode : end === 'reverted' ? ExitCode.checkFailed : ExitCode.operational;
+  }
   return report.exitCode;
 }
 

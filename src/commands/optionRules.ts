@@ -76,6 +76,9 @@ export const flagRules: Record<string, OptionCheck> = {
   '--days': wholeNumber(1, 3650, 'a whole number of days'),
   // An hour is longer than any walsender needs to reconnect; 0 means do not wait.
   '--walsender-wait': wholeNumber(0, 3600, 'a whole number of seconds'),
+  // enable --confirm-within: a new session needs a few seconds to log in and confirm; a day is the longest
+  // anyone should leave a change that may lock clients out waiting for a verdict.
+  '--confirm-within': wholeNumber(5, 86_400, 'a whole number of seconds'),
   '--expiry-warn-days': wholeNumber(0, 3650, 'a whole number of days'),
   '--if-expiring-within': wholeNumber(0, 3650, 'a whole number of days'),
   // ca sign leaves a certificate in place while it is valid beyond this many days.

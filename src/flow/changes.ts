@@ -56,6 +56,11 @@ export class RunChanges {
     return this.journalValue;
   }
 
+  /** The run's journal, created now if no change made it yet: for a record that must precede the next change (a confirm window). */
+  journalForRecord(): Journal {
+    return this.openJournal();
+  }
+
   private openJournal(): Journal {
     return (this.journalValue ??= Journal.create(this.context.stateDir, this.context.command, this.context.server, this.context.stateOwner));
   }

@@ -67,6 +67,25 @@ export interface ServerIdentity {
   port: number;
 }
 
+/**
+ * `enable --confirm-within`: the run reverts by itself at `deadline` unless
+ * `pgssl confirm` marks it confirmed (src/flow/confirm/). Optional: journals
+ * without it (every run before, and runs without the flag) read as before.
+ */
+export interface ConfirmWindow {
+  state: 'pending' | 'confirmed' | 'reverted' | 'revert-failed';
+  /** Absolute (ISO 8601): a clock that moves on while pgssl is dead still ends the window. */
+  deadline: string;
+  seconds: number;
+  /** /proc/sys/kernel/random/boot_id when the window opened: another one means the host rebooted inside it. */
+  bootId: string | null;
+  /** What reverts it when nobody confirms: a systemd timer unit, or a detached process. */
+  watchdog?: { kind: 'systemd'; unit: string } | { kind: 'process'; pid: number };
+  /** When and why it was confirmed or reverted. */
+  settledAt?: string;
+  reason?: string;
+}
+
 export interface JournalData {
   version: 2;
   command: string;
@@ -80,6 +99,7 @@ export interface JournalData {
   /** Indexes of entries an undo has already dealt with (a killed rollback resumes after them). */
   undoneEntries: number[];
   notes: string[];
+  confirm?: ConfirmWindow;
 }
 
 export class Journal {
@@ -127,6 +147,12 @@ export class Journal {
 
   note(text: string): void {
     this.data.notes.push(text);
+    this.save();
+  }
+
+  /** Records (or updates) the confirm window, durably, before what it guards. */
+  setConfirm(window: ConfirmWindow): void {
+    this.data.confirm = window;
     this.save();
   }
 

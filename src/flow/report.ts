@@ -45,6 +45,8 @@ export interface EnableReport {
   /** Unfinished earlier runs undone before this one (their journals). */
   recovered?: string[];
   connect?: string;
+  /** enable --confirm-within: the run stays pending until confirmed, and is reverted at the deadline otherwise. */
+  confirm?: { state: 'pending' | 'confirmed' | 'reverted' | 'revert-failed'; deadline: string; seconds: number; watchdog?: { kind: 'systemd'; unit: string } | { kind: 'process'; pid: number }; how: string };
   nextSteps: string[];
   compliance?: { result: string; findings: Finding[] };
   /** True when the server was left changed (false after a dry run, a no-op, or a run that was undone). */

@@ -15,6 +15,7 @@ import { isUnfinished, journalsOf, type Journal, type ServerIdentity } from './j
 import { reportUndo } from './runner.js';
 import { undoJournal } from './undo.js';
 import { onlineUndoServer } from './undoServers.js';
+import { settleConfirmWindows } from './confirm/settle.js';
 
 export interface UnfinishedContext {
   state: ServerStateDir;
@@ -37,8 +38,9 @@ function describeUnfinished(journal: Journal): string {
 
 /** Undoes unfinished runs of this server when allowed; returns the journals undone. Throws before any change otherwise. */
 export async function settleUnfinishedRuns(context: UnfinishedContext): Promise<string[]> {
+  const reverted = await settleClosedConfirmWindows(context);
   const unfinished = journalsOf(context.state.dir, context.server, context.state.owner).filter((j) => isUnfinished(j)).reverse();
-  if (unfinished.length === 0) return [];
+  if (unfinished.length === 0) return reverted;
   const described = unfinished.map(describeUnfinished).join('; ');
   if (context.dryRun) {
     context.view.warn(`${described}. pgssl ${context.command} (without --dry-run) would undo it first, or run pgssl rollback.`);
@@ -49,7 +51,7 @@ export async function settleUnfinishedRuns(context: UnfinishedContext): Promise<
   }
   const go = context.yes || (await context.prompter.confirm({ message: `${described}. Undo it now, then go on?`, flag: '--yes', default: true }));
   if (!go) throw new OperationalError(`${described}. Nothing was changed; pgssl rollback undoes it.`);
-  const settled: string[] = [];
+  const settled: string[] = [...reverted];
   for (const journal of unfinished) {
     context.view.warn(`undoing ${journal.path} first`);
     const undone = await undoJournal(journal, onlineUndoServer(context.client, context.target, context.dataDirectory), { resolution: 'stop', finalStatus: 'rolled-back' });
@@ -63,4 +65,36 @@ export async function settleUnfinishedRuns(context: UnfinishedContext): Promise<
     settled.push(journal.path);
   }
   return settled;
+}
+
+/**
+ * Confirm windows first (enable --confirm-within): one that closed
+ * unconfirmed and was not reverted (its watchdog killed, or a reboot) is
+ * reverted now, unasked: the DBA chose that outcome when they set the
+ * deadline. One still open stops any other change: a run stacked on it would
+ * be half-undone by its revert.
+ */
+async function settleClosedConfirmWindows(context: UnfinishedContext): Promise<string[]> {
+  const windows = await settleConfirmWindows({
+    stateDir: context.state.dir,
+    owner: context.state.owner,
+    server: context.server,
+    client: context.client,
+    target: context.target,
+    dataDirectory: context.dataDirectory,
+    mayRevert: context.dryRun ? 'a dry run changes nothing' : true,
+  });
+  for (const closed of windows.mustRevert) context.view.warn(`${closed.journal}: ${closed.reason}; pgssl ${context.command} (without --dry-run) reverts it first`);
+  for (const done of windows.reverted) {
+    context.view.warn(`reverted ${done.journal}: ${done.reason}`);
+    if (done.undo) reportUndo(done.undo, context.view);
+    if (!done.ok) throw new OperationalError(`could not revert ${done.journal} (${done.reason}): ${done.undo?.failures.join('; ')}. pgssl rollback shows what is left.`);
+  }
+  const open = windows.pending[0];
+  if (open) {
+    const message = `the pgssl enable in ${open.journal} is waiting for confirmation until ${open.deadline} (${open.secondsLeft} s left)`;
+    if (context.dryRun) context.view.warn(`${message}: pgssl ${context.command} (without --dry-run) would refuse to start until it is confirmed or reverted`);
+    else throw new OperationalError(`${message}; nothing was changed. Run pgssl confirm to keep it, or wait until it is reverted at the deadline (pgssl rollback reverts it now), then run pgssl ${context.command} again.`);
+  }
+  return windows.reverted.map((r) => r.journal);
 }

@@ -1,7 +1,8 @@
 /**
  * Gathers the evidence for `pgssl status`: server facts, a real TLS
  * handshake, files on disk, pg_hba.conf as the server reads it, live
- * sessions. Read-only from start to end.
+ * sessions. Read-only, but for the revert of a confirm window the DBA let
+ * pass (confirmWindows.ts).
  */
 import { X509Certificate } from 'node:crypto';
 import { serverCertificateProblems } from '../certs/serverUse.js';
@@ -17,11 +18,17 @@ import { probeTls, type TlsProbeResult } from '../server/tlsProbe.js';
 import { probeWeakTls } from '../server/weakTls.js';
 import { probesFor, weakProbes } from '../server/weakTlsPlan.js';
 import { inspectServerFiles } from './certFiles.js';
+import { checkConfirmWindows } from './confirmWindows.js';
 import type { StatusEvidence, TlsEvidence, WeakTlsEvidence } from './evidence.js';
 import { probeAddressFor, readListenAddresses } from './listen.js';
 
 export async function collectStatusEvidence(target: ConnectionTarget, now = new Date()): Promise<StatusEvidence> {
-  return withClient(target, (client) => collectStatusEvidenceWith(client, target, now));
+  return withClient(target, async (client) => {
+    // Before the audit: a confirm window closed unconfirmed is reverted first (status/confirmWindows.ts).
+    const confirmWindows = await checkConfirmWindows(client, target, now);
+    const evidence = await collectStatusEvidenceWith(client, target, now);
+    return confirmWindows ? { ...evidence, confirmWindows } : evidence;
+  });
 }
 
 /** The same audit on a connection the caller already has (enable's final check). */

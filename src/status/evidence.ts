@@ -1,5 +1,6 @@
 /** Everything `pgssl status` observed, as plain data (also the --json shape). */
 import type { CertificateSummary } from '../certs/x509.js';
+import type { ConfirmWindows } from '../flow/confirm/settle.js';
 import type { Limitation } from '../server/limitations.js';
 import type { LiveSession } from '../server/sessions.js';
 import type { FileSetting, SettingFact } from '../server/facts.js';
@@ -66,4 +67,6 @@ export interface StatusEvidence {
   hba?: { rules: ServerHbaRule[] };
   sessions?: { withoutTls: LiveSession[]; otherRolesHidden: boolean };
   limitations: Limitation[];
+  /** Runs started with enable --confirm-within that wait for confirmation, or whose window closed (status/confirmWindows.ts). */
+  confirmWindows?: ConfirmWindows;
 }

@@ -36,7 +36,35 @@ export function evaluateFindings(evidence: StatusEvidence, options: FindingOptio
     ...expiryFindings(evidence, options),
     ...weakTlsFindings(evidence),
     ...settingFindings(evidence),
+    ...confirmWindowFindings(evidence),
   ];
+}
+
+/** enable --confirm-within: a run waiting for its verdict, one reverted just now, one that should have been. */
+function confirmWindowFindings(evidence: StatusEvidence): Finding[] {
+  const windows = evidence.confirmWindows;
+  if (!windows) return [];
+  const findings: Finding[] = [];
+  for (const open of windows.pending) {
+    findings.push({
+      id: 'CONFIRM_PENDING',
+      severity: 'warning',
+      message: `A pgssl enable waits for confirmation until ${open.deadline} (${open.secondsLeft} s left); unconfirmed, it is reverted then${open.watchdogAlive ? '' : ' by the next pgssl command or pgssl status (its watchdog is not running)'}.`,
+      fix: 'Run pgssl confirm (from a new session) to keep it.',
+      items: [open.journal],
+    });
+  }
+  for (const done of windows.reverted) {
+    findings.push(
+      done.ok
+        ? { id: 'CONFIRM_REVERTED', severity: 'info', message: `Reverted now: ${done.reason}; the audit below is of the server as it was before that run.`, items: [done.journal] }
+        : { id: 'CONFIRM_DEADLINE_PASSED', severity: 'error', message: `The revert of an unconfirmed run failed (${done.reason}): ${done.undo?.failures.join('; ')}.`, fix: 'Run pgssl rollback as a superuser on the server\'s host; it shows what is left.', items: [done.journal] },
+    );
+  }
+  for (const closed of windows.mustRevert) {
+    findings.push({ id: 'CONFIRM_DEADLINE_PASSED', severity: 'error', message: `An unconfirmed run must be reverted (${closed.reason}), and status could not: ${closed.why}.`, fix: 'Run pgssl status or pgssl rollback as a superuser on the server\'s host.', items: [closed.journal] });
+  }
+  return findings;
 }
 
 function tlsFindings(evidence: StatusEvidence): Finding[] {

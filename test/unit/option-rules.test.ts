@@ -21,6 +21,13 @@ describe('option rules: each flag, accepted and refused values', () => {
     ['--walsender-wait', '3600', true],
     ['--walsender-wait', '3601', false],
     ['--walsender-wait', 'x', false],
+    ['--confirm-within', '5', true],
+    ['--confirm-within', '300', true],
+    ['--confirm-within', '86400', true],
+    ['--confirm-within', '4', false], // no new session logs in and confirms that fast
+    ['--confirm-within', '0', false],
+    ['--confirm-within', '86401', false],
+    ['--confirm-within', '5m', false],
     ['--expiry-warn-days', '0', true],
     ['--expiry-warn-days', '3650', true],
     ['--expiry-warn-days', '3651', false],

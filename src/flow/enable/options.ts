@@ -28,6 +28,8 @@ export interface EnableOptions {
   /** From PGSSL_STATE_DIR / XDG; undefined: the data directory owner's (see files/stateDir.ts). */
   stateDir?: string;
   walsenderWaitMs: number;
+  /** --confirm-within SECONDS: keep the run only if `pgssl confirm` comes before the deadline (flow/confirm/). */
+  confirmWithin?: number;
   prompter: Prompter;
   view: EnableView;
   /** RSA keys started before the modules loaded (cli.cts); unused ones are dropped. */

@@ -35,6 +35,8 @@ import type { EnableOptions } from './options.js';
 import { planEnable, type EnablePlan } from './plan.js';
 import { sessionsStep } from './sessions.js';
 import { tlsOnStep } from './tlsOn.js';
+import { chooseConfirmWindow } from '../confirm/ask.js';
+import { confirmHow, withConfirmWindow } from '../confirm/step.js';
 import { checkPlanPreconditions, checkStateDirUsable } from './preconditions.js';
 
 export { VerificationFailed, type EnableOptions } from './options.js';
@@ -82,6 +84,7 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
         report.nextSteps.push('Run the same command without --dry-run to apply this plan.');
         return report;
       }
+      const confirmWithin = await chooseConfirmWindow(options, pre.facts.ownClientAddr, plan.hba.changes.length > 0);
       if (!plan.nothingToChange && !options.yes) {
         const go = await prompter.confirm({ message: 'Apply these changes now?', flag: '--yes', default: true });
         if (!go) throw new Cancelled();
@@ -91,7 +94,7 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
       for (const removed of removeStaleTempFiles(writeDirs, processAlive)) view.detail(`removed ${removed}, left by a pgssl run that was killed`);
       changes = new RunChanges({ stateDir: state.dir, stateOwner: state.owner, command: 'enable', server, client, autoConfPath: pre.autoConfPath });
       const evidence: EnforceEvidence = {};
-      const run = await runPlan([installFilesStep(plan.files, pre.dataDirectory, report), tlsOnStep(pre, plan, report), enforceStep(pre, plan, report, evidence), sessionsStep(options, report)], {
+      const run = await runPlan([installFilesStep(plan.files, pre.dataDirectory, report), tlsOnStep(pre, plan, report), withConfirmWindow(enforceStep(pre, plan, report, evidence), confirmWithin, plan.hba.changes.length > 0, report), sessionsStep(options, report)], {
         client,
         target: options.target,
         changes,
@@ -121,6 +124,7 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
         `The certificate expires on ${plan.decision.notAfter.slice(0, 10)}: pgssl status warns 30 days before.`,
       );
       for (const gap of report.verification.tls?.notChecked ?? []) report.nextSteps.push(`Not checked: ${gap}`);
+      if (report.confirm) report.nextSteps.unshift(`Pending until ${report.confirm.deadline}: keep it with ${confirmHow}; otherwise the whole run is reverted then.`);
       return report;
     } catch (error) {
       throw failedRunError(error, report, Boolean(changes?.journal?.changed));
