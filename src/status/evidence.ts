@@ -65,5 +65,7 @@ export interface StatusEvidence {
   files: CertFileEvidence[];
   hba?: { rules: ServerHbaRule[] };
   sessions?: { withoutTls: LiveSession[]; otherRolesHidden: boolean };
+  /** rotate --ca's overlap in progress on this server (read from pgssl's state folder), if any. */
+  caRotation?: { began: string; oldCa: string; newCa: string; clientCaFile: string };
   limitations: Limitation[];
 }
