@@ -130,7 +130,7 @@ export function writeNewCa(dir: string, keys: KeyPairPem, replaced?: string, day
  * replaces: both are pgssl's, and a DBA looking at a bundle must see which is which.
  */
 export function buildNewCa(keys: KeyPairPem, label: string, days = caDays): Issuer {
-  return { certificatePem: buildCaCertificate({ commonName: `pgssl CA (${hostname()}, ${label})`, days, keys }), privateKeyPem: keys.privateKeyPem };
+  return { certificatePem: buildCaCertificate({ commonName: `pgssl CA (${hostname()}) ${label}`, days, keys }), privateKeyPem: keys.privateKeyPem };
 }
 
 export interface ServerIssue {

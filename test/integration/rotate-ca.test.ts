@@ -170,6 +170,10 @@ describe('rotate --ca', () => {
     assert.equal(plan.changed, false);
     assert.match(plan.settings[0].sql, /^ALTER SYSTEM SET ssl_ca_file = 'root-\d{8}T\d{6}Z\.crt'$/);
     assert.deepEqual(await snap(cluster, state), before, 'dry run of phase 1: nothing changed');
+    const rsa = parseJsonOutput(await pgssl(['rotate', '--ca', '--dry-run', '--json', '--key-type', 'rsa', '--rsa-bits', '3072']));
+    assert.deepEqual(rsa.caRotation.newCa.key, { type: 'rsa', bits: 3072 }, '--key-type picks the new CA key');
+    assert.deepEqual(plan.caRotation.newCa.key, { type: 'ecdsa', curve: 'prime256v1' }, 'by default the type of the old CA key');
+    assert.deepEqual(await snap(cluster, state), before);
 
     if (process.getuid?.() === 0) {
       // The server cannot read a bundle in a folder only root may enter: it keeps its old TLS context, so the

@@ -85,10 +85,8 @@ export interface CaFinishPlan {
   proof?: Omit<CaProofPlan, 'expectedCertificatePem'>;
 }
 
-type CaPlanInput = PlanInput;
-
 /** Phase 1. Throws UsageError (nothing changed) when pgssl's CA is not usable or did not issue the served certificate. */
-export async function planCaOverlap(input: CaPlanInput): Promise<CaOverlapPlan> {
+export async function planCaOverlap(input: PlanInput): Promise<CaOverlapPlan> {
   const { pre, options, stateDir, served, now } = input;
   const caFiles = caFilesIn(stateDir);
   const found = caState(caFiles);
@@ -159,7 +157,7 @@ export async function planCaOverlap(input: CaPlanInput): Promise<CaOverlapPlan> 
 }
 
 /** Phase 2. Throws UsageError (nothing changed) when the state folder no longer holds what phase 1 left. */
-export async function planCaFinish(input: CaPlanInput, record: CaRotationRecord): Promise<CaFinishPlan> {
+export async function planCaFinish(input: PlanInput, record: CaRotationRecord): Promise<CaFinishPlan> {
   const { pre, options, stateDir, served, now } = input;
   if (record.server.systemIdentifier !== pre.systemIdentifier) {
     throw new UsageError(`the CA rotation in ${recordPath(stateDir)} was begun on another server (system identifier ${record.server.systemIdentifier}, ${record.server.dataDirectory} port ${record.server.port}); nothing was changed. Run pgssl rotate --ca --finish against that server.`);

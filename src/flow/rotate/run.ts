@@ -92,13 +92,16 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
       view.release();
 
       const host = await hostNames;
-      const extraNames = prompter.interactive && !options.yes ? [...options.san, ...(await askSans(prompter, defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined, extra: options.san })))] : options.san;
+      // rotate --ca's first phase issues no server certificate: no names to ask for.
+      const asksNames = prompter.interactive && !options.yes && !(options.ca && !options.ca.finish);
+      const extraNames = asksNames ? [...options.san, ...(await askSans(prompter, defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined, extra: options.san })))] : options.san;
       const input = { pre, options, stateDir: state.dir, connectHost, served, host, extraNames, now };
       const owners = { state: state.owner, server: dataDirectoryOwner(pre.dataDirectory) };
       const prepared = options.ca ? await prepareCaPhase(input, options.ca, owners, report, view) : await prepareCertificateRotation(input, report, view);
       if (prepared === 'nothing-to-do') {
         step('certificates').status = 'already-done';
-        for (const s of report.steps) if (s.status === 'planned') s.status = 'skipped';
+        for (const s of report.steps) if (s.status === 'planned' && s.id !== 'report') s.status = 'skipped';
+        step('report').status = 'done';
         return report;
       }
       step('certificates').status = options.dryRun ? 'planned' : 'done';
