@@ -5,7 +5,9 @@
  * DBA's files) → preview, confirm → the runner writes the pair under new
  * names and swaps both settings in one reload, proven by a fresh verify-full
  * handshake that serves the new certificate; undone on failure or signal,
- * `pgssl rollback` returns to the old pair later.
+ * `pgssl rollback` returns to the old pair later. With --ca the same flow
+ * runs a CA rotation phase instead of the pair (caRun.ts): only the plan and
+ * its steps differ.
  */
 import { dirname, join } from 'node:path';
 import { ExitCode, OperationalError } from '../../errors.js';
