@@ -281,8 +281,8 @@ Exit codes: 0 done, 1 could not run (nothing changed, or undone), 2 bad usage or
       .addOption(choices(new Option('--rsa-bits <bits>', 'RSA key size, with --key-type rsa').default('2048'), ['2048', '3072', '4096']))
       .option('--cert-dir <dir>', 'where to write the new pair (default: beside the files in force)')
       .option('--allow-name-mismatch', 'accept --cert-file even if it does not name this host')
-      .option('--ca', 'rotate the CA itself (not implemented yet)')
-      .option('--finish', 'with --ca: the second phase (not implemented yet)'),
+      .option('--ca', "rotate pgssl's CA in two phases: a new CA, trusted beside the old one (bundle in ssl_ca_file and the client ca.crt)")
+      .option('--finish', 'with --ca: the second phase, once clients have the bundle: a server certificate from the new CA, the old CA dropped'),
   )
     .addHelpText(
       'after',
@@ -292,9 +292,13 @@ Examples:
   sudo -u postgres pgssl rotate --yes                       renew now from the same CA
   pgssl rotate --yes --if-expiring-within 30                for cron / systemd timers: silent unless due
   pgssl rotate --check --json                               monitoring: exit 3 when due within 30 days
+  sudo -u postgres pgssl rotate --ca --yes                  CA rotation, phase 1: new CA, clients get the bundle
+  sudo -u postgres pgssl rotate --ca --finish --yes         phase 2, once every client has the bundle
 
-Exit codes: 0 rotated (or not due), 1 could not run or check (nothing changed, or undone), 2 bad usage or input,
-3 the server did not serve the new certificate (every change undone), or --check: due.`,
+Exit codes: 0 rotated (or not due; --ca: phase done, or an overlap already in progress), 1 could not run or check
+(nothing changed, or undone), 2 bad usage or input (--finish with no CA rotation in progress), 3 the server did not
+serve the new certificate, or --ca: a CA file verified when it must not (or did not when it must) (every change
+undone), or --check: due.`,
     )
     .action(async (options, command: Command) => {
       const { rotateCommand } = await loadCommands();

@@ -140,6 +140,15 @@ export function writeNewCa(dir: string, keys: KeyPairPem, replaced?: string, day
   return { ca, files, replaced };
 }
 
+/**
+ * A new CA as data, written nowhere (rotate --ca writes it through the run's
+ * journal, so that an undo removes it). `label` tells it from the CA it
+ * replaces: both are pgssl's, and a DBA looking at a bundle must see which is which.
+ */
+export function buildNewCa(keys: KeyPairPem, label: string, days = caDays): Issuer {
+  return { certificatePem: buildCaCertificate({ commonName: `pgssl CA (${hostname()}) ${label}`, days, keys }), privateKeyPem: keys.privateKeyPem };
+}
+
 export interface ServerIssue {
   commonName: string;
   subjectAltNames: string[];

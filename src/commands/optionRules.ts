@@ -108,6 +108,33 @@ export const commandRules: Record<string, Record<string, OptionCheck>> = {
   },
 };
 
+/**
+ * Flags that only make sense together, or never together, per command. Only
+ * flags without a default belong here (a default is always "given").
+ */
+export interface FlagCombination {
+  flag: string;
+  /** The flag is meaningless without this one. */
+  requires?: string;
+  /** None of these may come with it. */
+  conflicts?: string[];
+  /** The rest of the message: why, and what to type instead. */
+  why: string;
+}
+
+export const combinationRules: Record<string, FlagCombination[]> = {
+  rotate: [
+    { flag: '--finish', requires: '--ca', why: 'it is the second phase of a CA rotation (pgssl rotate --ca, then pgssl rotate --ca --finish)' },
+    {
+      flag: '--ca',
+      conflicts: ['--ca-cert', '--ca-key'],
+      why: "--ca rotates pgssl's own CA (in its state folder); a CA you keep yourself is rotated by you: make the new CA, put a bundle of both in ssl_ca_file and give it to clients, then pgssl rotate --cert-file/--key-file with a certificate from the new CA and --ca-file the bundle",
+    },
+    { flag: '--ca', conflicts: ['--cert-file', '--key-file', '--ca-file'], why: '--ca issues the server certificate from the new CA itself at --finish; pgssl rotate --cert-file/--key-file (without --ca) installs your own pair' },
+    { flag: '--ca', conflicts: ['--check', '--if-expiring-within'], why: 'a CA rotation is begun and finished by hand, not on a timer; --check and --if-expiring-within are for the server certificate (pgssl rotate --check)' },
+  ],
+};
+
 /** Given values by long flag; a repeatable option gives every occurrence. */
 export type GivenOptions = Record<string, string | string[] | boolean | undefined>;
 
@@ -122,6 +149,13 @@ export function optionProblems(command: string, given: GivenOptions): string[] {
       const expected = check(value);
       if (expected) problems.push(`${flag} ${shown(value)}: ${expected}`);
     }
+  }
+  const isGiven = (flag: string) => given[flag] !== undefined && given[flag] !== false;
+  for (const rule of combinationRules[command] ?? []) {
+    if (!isGiven(rule.flag)) continue;
+    if (rule.requires && !isGiven(rule.requires)) problems.push(`${rule.flag} without ${rule.requires}: ${rule.why}`);
+    const clashing = (rule.conflicts ?? []).filter(isGiven);
+    if (clashing.length > 0) problems.push(`${rule.flag} with ${clashing.join(', ')}: ${rule.why}`);
   }
   return problems;
 }

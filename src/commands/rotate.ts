@@ -2,6 +2,7 @@
 import { printJsonFailure, printJsonReport } from './jsonReport.js';
 import { keySpecFrom } from '../certs/keys.js';
 import { UsageError } from '../errors.js';
+import { optionProblems, optionProblemsMessage } from './optionRules.js';
 import { runRotate } from '../flow/rotate/run.js';
 import { emptyRotateReport, type RotateReport } from '../flow/rotate/report.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
@@ -38,10 +39,10 @@ export interface RotateFlags extends ConnectionFlags {
 }
 
 export async function rotateCommand(flags: RotateFlags): Promise<number> {
-  if (flags.finish && !flags.ca) throw new UsageError('--finish goes with --ca (the second phase of a CA rotation)');
-  if (flags.ca) {
-    throw new UsageError('pgssl rotate --ca (a new CA with an overlap bundle, then --finish) is not implemented yet; nothing was changed. pgssl rotate without --ca renews the server certificate from the CA in force.');
-  }
+  // cli.cts checks these before any action (optionRules); callers that bypass it get the same message.
+  const problems = optionProblems('rotate', { '--ca': flags.ca, '--finish': flags.finish, '--ca-cert': flags.caCert, '--ca-key': flags.caKey, '--cert-file': flags.certFile, '--key-file': flags.keyFile, '--ca-file': flags.caFile, '--check': flags.check, '--if-expiring-within': flags.ifExpiringWithin?.toString() });
+  if (problems.length > 0) throw new UsageError(optionProblemsMessage(problems));
+  const ca = flags.ca ? { finish: Boolean(flags.finish) } : undefined;
   const interactive = Boolean(process.stdin.isTTY) && !flags.nonInteractive && !flags.json;
   const out = flags.json ? process.stderr : process.stdout;
   const style = makeStyle(colourWanted(flags.color, out as NodeJS.WriteStream));
@@ -60,6 +61,7 @@ export async function rotateCommand(flags: RotateFlags): Promise<number> {
       allowNameMismatch: Boolean(flags.allowNameMismatch),
       ifExpiringWithin: flags.ifExpiringWithin,
       check,
+      ca,
       verbose: Boolean(flags.verbose),
       dryRun: Boolean(flags.dryRun),
       yes: Boolean(flags.yes),
@@ -68,7 +70,7 @@ export async function rotateCommand(flags: RotateFlags): Promise<number> {
       view: textView(out, style),
     });
   } catch (error) {
-    if (flags.json) printJsonFailure(error, () => emptyRotateReport(Boolean(flags.dryRun), check));
+    if (flags.json) printJsonFailure(error, () => emptyRotateReport(Boolean(flags.dryRun), check, Boolean(ca)));
     throw error;
   }
   if (flags.json) printJsonReport(report);
@@ -83,9 +85,27 @@ function summary(report: RotateReport, s: Style): string {
     return [...lines, `  ${e.due ? s.warn('due') : s.ok('not due')}: the served certificate expires on ${e.notAfter.slice(0, 10)} (${e.daysLeft} days left; threshold ${e.withinDays})`, ...report.nextSteps.map((n) => `  - ${n}`), ''].join('\n');
   }
   if (report.dryRun) return [...lines, '  Dry run: nothing was written and no statement that changes anything was run.', ''].join('\n');
+  if (report.caRotation) return caSummary(report, lines, s);
   for (const step of report.steps) lines.push(`  ${step.status.padEnd(12)} ${step.title}`);
   if (report.journal) lines.push(`  Journal (for pgssl rollback): ${report.journal}`);
   for (const next of report.nextSteps) lines.push(`  - ${next}`);
   lines.push('', report.changed ? s.ok(`The server serves the new certificate (SHA-256 ${report.after?.fingerprint.slice(0, 16)}…), verified with ${report.caFile ?? 'its CA'}.`) : s.ok('Nothing changed.'));
+  return lines.join('\n') + '\n';
+}
+
+function caSummary(report: RotateReport, lines: string[], s: Style): string {
+  const ca = report.caRotation!;
+  for (const step of report.steps) lines.push(`  ${step.status.padEnd(12)} ${step.title}`);
+  if (report.journal) lines.push(`  Journal (for pgssl rollback): ${report.journal}`);
+  for (const warning of ca.warnings) lines.push(`  ${s.warn('!')} ${warning}`);
+  for (const next of report.nextSteps) lines.push(`  - ${next}`);
+  const began = `${ca.began.slice(0, 10)} ${ca.began.slice(11, 16)} UTC`;
+  const last =
+    ca.phase === 'in-overlap'
+      ? `Nothing changed: a CA rotation is in progress, the overlap began on ${began}.`
+      : ca.phase === 'begin'
+        ? `Overlap begun: the old CA file and the bundle ${ca.clientCaFile} both verify; client certificates from either CA are accepted.`
+        : `CA rotation finished: only the new CA remains in ${ca.clientCaFile} and in ssl_ca_file; the old CA file alone no longer verifies.`;
+  lines.push('', report.changed || ca.phase === 'in-overlap' ? s.ok(last) : s.ok('Nothing changed.'));
   return lines.join('\n') + '\n';
 }

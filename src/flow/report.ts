@@ -6,8 +6,8 @@ import type { Finding } from '../status/findings.js';
 import type { SettingChange } from './tlsSettings.js';
 import type { UndoResult } from './undo.js';
 
-/** Stable step ids: journals, --json and tests refer to them (enable's, then disable's, then rotate's). */
-export type StepId = 'preflight' | 'certificates' | 'install-files' | 'tls-on' | 'enforce' | 'sessions' | 'report' | 'loosen' | 'tls-off' | 'swap';
+/** Stable step ids: journals, --json and tests refer to them (enable's, then disable's, then rotate's; publish is rotate --ca's). */
+export type StepId = 'preflight' | 'certificates' | 'install-files' | 'tls-on' | 'enforce' | 'sessions' | 'report' | 'loosen' | 'tls-off' | 'swap' | 'publish';
 export type StepStatus = 'planned' | 'done' | 'already-done' | 'skipped' | 'failed' | 'undone';
 
 export interface StepReport {
@@ -17,7 +17,7 @@ export interface StepReport {
   details: string[];
 }
 
-export const stepTitles: Record<Exclude<StepId, 'loosen' | 'tls-off' | 'swap'>, string> = {
+export const stepTitles: Record<Exclude<StepId, 'loosen' | 'tls-off' | 'swap' | 'publish'>, string> = {
   preflight: 'Connect and learn',
   certificates: 'Certificates',
   'install-files': 'Install the certificate files',

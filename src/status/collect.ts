@@ -20,6 +20,8 @@ import { probesFor, weakProbes } from '../server/weakTlsPlan.js';
 import { inspectServerFiles } from './certFiles.js';
 import { checkConfirmWindows } from './confirmWindows.js';
 import type { StatusEvidence, TlsEvidence, WeakTlsEvidence } from './evidence.js';
+import { readCaRotationRecord } from '../flow/rotate/caRecord.js';
+import { serverStateDir } from '../files/stateDir.js';
 import { probeAddressFor, readListenAddresses } from './listen.js';
 
 export async function collectStatusEvidence(target: ConnectionTarget, now = new Date()): Promise<StatusEvidence> {
@@ -60,8 +62,10 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
   const dataDirectory = facts.settings.data_directory?.value;
   const locality = checkLocality(dataDirectory, port, facts.postmasterStartEpoch);
   let files: StatusEvidence['files'] = [];
+  let caRotation: StatusEvidence['caRotation'];
   if (locality.local === true && dataDirectory) {
     files = inspectServerFiles(facts.settings, dataDirectory, now);
+    caRotation = overlapInProgress(dataDirectory, port, limitations);
   } else {
     limitations.push({ what: 'certificate and key files on disk', reason: locality.local === true ? 'data directory unknown' : locality.reason });
   }
@@ -104,6 +108,7 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
     locality,
     files,
     hba: hbaRules ? { rules: hbaRules } : undefined,
+    caRotation,
     sessions: sessions ? { withoutTls: sessions.filter((s) => !s.tls), otherRolesHidden: !facts.canReadAllStats } : undefined,
     limitations,
   };
@@ -141,4 +146,16 @@ function tlsEvidence(host: string, port: number, result: TlsProbeResult, now: Da
     servedChainLength: result.chainDer.length,
     servedCertificateProblems: leaf ? serverCertificateProblems(leaf, 'the served certificate').map(({ id, severity, message, fix }) => ({ id, severity, message, fix })) : undefined,
   };
+}
+
+/** rotate --ca's record in the state folder pgssl uses for this server, when it says this server is in an overlap. */
+function overlapInProgress(dataDirectory: string, port: number, limitations: Limitation[]): StatusEvidence['caRotation'] {
+  try {
+    const record = readCaRotationRecord(serverStateDir(dataDirectory).dir);
+    if (record?.phase !== 'overlap' || record.server.dataDirectory !== dataDirectory || record.server.port !== port) return undefined;
+    return { began: record.began, oldCa: record.old.subject, newCa: record.new.subject, clientCaFile: record.clientCaFile };
+  } catch (error) {
+    limitations.push({ what: 'a CA rotation in progress (rotate --ca)', reason: (error as Error).message });
+    return undefined;
+  }
 }

@@ -66,6 +66,8 @@ export interface StatusEvidence {
   files: CertFileEvidence[];
   hba?: { rules: ServerHbaRule[] };
   sessions?: { withoutTls: LiveSession[]; otherRolesHidden: boolean };
+  /** rotate --ca's overlap in progress on this server (read from pgssl's state folder), if any. */
+  caRotation?: { began: string; oldCa: string; newCa: string; clientCaFile: string };
   limitations: Limitation[];
   /** Runs started with enable --confirm-within that wait for confirmation, or whose window closed (status/confirmWindows.ts). */
   confirmWindows?: ConfirmWindows;

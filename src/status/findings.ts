@@ -37,6 +37,22 @@ export function evaluateFindings(evidence: StatusEvidence, options: FindingOptio
     ...weakTlsFindings(evidence),
     ...settingFindings(evidence),
     ...confirmWindowFindings(evidence),
+    ...caRotationFindings(evidence),
+  ];
+}
+
+/** An overlap left open is not a fault, but a step the DBA still owes: say where it stands. */
+function caRotationFindings(evidence: StatusEvidence): Finding[] {
+  const rotation = evidence.caRotation;
+  if (!rotation) return [];
+  return [
+    {
+      id: 'CA_ROTATION_IN_PROGRESS',
+      severity: 'info',
+      message: `A CA rotation is in progress: the overlap began on ${rotation.began.slice(0, 10)} ${rotation.began.slice(11, 16)} UTC. The server trusts the old CA (${rotation.oldCa}) and the new one (${rotation.newCa}); clients with either CA file verify.`,
+      fix: `Once every client has the bundle ${rotation.clientCaFile}, run \`pgssl rotate --ca --finish\` (or \`pgssl rollback\` to give up the new CA).`,
+      items: [rotation.clientCaFile],
+    },
   ];
 }
 

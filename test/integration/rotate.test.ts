@@ -10,16 +10,16 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { opensslServerCert, startCluster, type Cluster, type ClusterOptions } from '../support/cluster.js';
-import { psql } from '../support/psql.js';
 import { snapshot } from '../support/snapshot.js';
 import { tempDir } from '../support/tempDir.js';
+import { servedFingerprint, verifyFull } from '../support/served.js';
 import { installOpensslCert, turnSslOn } from '../support/tlsSetup.js';
 
 const remoteHba = `local   all          all                      trust
@@ -36,19 +36,6 @@ async function fresh(options: ClusterOptions = {}) {
   const state = join(tempDir('pgssl-rotate'), 'pgssl');
   const pgssl = (args: string[], extra: Record<string, string> = {}) => runPgssl(args, { env: cluster.env({ PGSSL_STATE_DIR: state, ...extra }), timeoutMs: 120_000 });
   return { cluster, state, caFile: join(state, 'ca.crt'), pgssl };
-}
-
-/** SHA-256 of the certificate a fresh handshake gets, as openssl sees it (lower-case hex). */
-function servedFingerprint(cluster: Cluster): string {
-  const shown = spawnSync('openssl', ['s_client', '-starttls', 'postgres', '-connect', `127.0.0.1:${cluster.port}`], { input: '', encoding: 'utf8', timeout: 30_000 });
-  const pem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(shown.stdout)?.[0];
-  assert.ok(pem, `openssl s_client got no certificate: ${shown.stderr}`);
-  const out = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256'], { input: pem, encoding: 'utf8' });
-  return out.split('=')[1].trim().replace(/:/g, '').toLowerCase();
-}
-
-function verifyFull(cluster: Cluster, caFile: string) {
-  return psql(`host=localhost hostaddr=127.0.0.1 port=${cluster.port} user=postgres dbname=postgres sslmode=verify-full sslrootcert=${caFile}`, 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
 }
 
 async function filesInForce(cluster: Cluster): Promise<{ cert: string; key: string }> {
@@ -218,12 +205,6 @@ describe('rotate refuses before any change', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /is passphrase-protected, and with ssl_passphrase_command_supports_reload = off PostgreSQL cannot load it at a reload .*; nothing was changed\. Set ssl_passphrase_command_supports_reload = on/);
     assert.deepEqual(await snapshot(cluster), before);
-  });
-
-  it('--ca is not implemented yet: exit 2 before connecting', async () => {
-    const r = await runPgssl(['rotate', '--ca', '--yes'], { env: { ...process.env, PGHOST: '/nonexistent' } });
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /rotate --ca .* is not implemented yet; nothing was changed/);
   });
 });
 

@@ -21,6 +21,8 @@ export interface RotateOptions {
   check: boolean;
   /** Also say "not due" (cron and timers get silence otherwise). */
   verbose: boolean;
+  /** rotate --ca: begin the CA overlap, or (finish) end it. */
+  ca?: { finish: boolean };
   dryRun: boolean;
   yes: boolean;
   stateDir?: string;

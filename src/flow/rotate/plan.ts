@@ -220,7 +220,8 @@ export function issuedBy(cert: X509Certificate, caPem: string): boolean {
   });
 }
 
-function pickVerifyName(certificatePem: string | undefined, connectHost: string, hosts: string[]): string {
+/** The name a verify-full client uses for this certificate: the one pgssl connects with when it covers it, else localhost or a name of its own. */
+export function pickVerifyName(certificatePem: string | undefined, connectHost: string, hosts: string[]): string {
   if (!certificatePem) return connectHost;
   const cert = new X509Certificate(certificatePem);
   return [connectHost, 'localhost', ...hosts].find((name) => covers(cert, name)) ?? connectHost;

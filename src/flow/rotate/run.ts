@@ -5,7 +5,9 @@
  * DBA's files) → preview, confirm → the runner writes the pair under new
  * names and swaps both settings in one reload, proven by a fresh verify-full
  * handshake that serves the new certificate; undone on failure or signal,
- * `pgssl rollback` returns to the old pair later.
+ * `pgssl rollback` returns to the old pair later. With --ca the same flow
+ * runs a CA rotation phase instead of the pair (caRun.ts): only the plan and
+ * its steps differ.
  */
 import { dirname, join } from 'node:path';
 import { ExitCode, OperationalError } from '../../errors.js';
@@ -33,18 +35,20 @@ import { withRunSession } from '../session.js';
 import { settleUnfinishedRuns } from '../unfinished.js';
 import { expiryOf } from './decide.js';
 import { defaultCheckDays, type RotateOptions } from './options.js';
-import { observeServed, planRotate, type RotatePlan } from './plan.js';
-import { heldView } from './quietView.js';
-import { emptyRotateReport, rotateSteps, type RotateReport } from './report.js';
+import { prepareCaPhase } from './caRun.js';
+import { observeServed, planRotate, type PlanInput } from './plan.js';
+import { showRotatePlan, type PreparedRotation } from './prepared.js';
+import { heldView, type HeldView } from './quietView.js';
+import { emptyRotateReport, type RotateReport } from './report.js';
 import { installPairStep, swapStep } from './steps.js';
 
 export async function runRotate(options: RotateOptions): Promise<RotateReport> {
-  const report = emptyRotateReport(options.dryRun, options.check);
+  const report = emptyRotateReport(options.dryRun, options.check, Boolean(options.ca));
   const { prompter } = options;
   // cron and timers: silence until we know it is due (see quietView.ts).
   const view = heldView(options.view, !options.verbose && (options.check || options.ifExpiringWithin !== undefined));
   const step = (id: RotateReport['steps'][number]['id']) => report.steps.find((s) => s.id === id)!;
-  const announce = (index: number) => view.step(index + 1, rotateSteps.length, rotateSteps[index][1]);
+  const announce = (index: number) => view.step(index + 1, report.steps.length, report.steps[index].title);
   const readOnly = options.dryRun || options.check;
   const hostNames = localHostNames();
   let changes: RunChanges | undefined;
@@ -90,21 +94,19 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
       view.release();
 
       const host = await hostNames;
-      const extraNames = prompter.interactive && !options.yes ? [...options.san, ...(await askSans(prompter, defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined, extra: options.san })))] : options.san;
-      const plan = await planRotate({ pre, options, stateDir: state.dir, connectHost, served, host, extraNames, now });
-      report.before = { ...report.before, certFile: plan.inForce.certPath, keyFile: plan.inForce.keyPath };
-      if (plan.alreadyInForce) {
-        // The Ansible role's second run: the same files again. Nothing to write, set or reload.
-        view.ok(`the server already serves these files (${plan.inForce.certPath}, ${plan.inForce.keyPath}): nothing to do`);
-        for (const id of ['certificates', 'install-files', 'swap', 'report'] as const) step(id).status = 'already-done';
-        report.nextSteps.push('Nothing was changed: --cert-file and --key-file are the pair in force, byte for byte, and the server serves it.');
+      // rotate --ca's first phase issues no server certificate: no names to ask for.
+      const asksNames = prompter.interactive && !options.yes && !(options.ca && !options.ca.finish);
+      const extraNames = asksNames ? [...options.san, ...(await askSans(prompter, defaultServerNames({ ...host, listenAddresses: pre.listen.addresses ?? undefined, extra: options.san })))] : options.san;
+      const input = { pre, options, stateDir: state.dir, connectHost, served, host, extraNames, now };
+      const owners = { state: state.owner, server: dataDirectoryOwner(pre.dataDirectory) };
+      const prepared = options.ca ? await prepareCaPhase(input, options.ca, owners, report, view) : await prepareCertificateRotation(input, report, view);
+      if (prepared === 'nothing-to-do') {
+        step('certificates').status = 'already-done';
+        for (const s of report.steps) if (s.status === 'planned' && s.id !== 'report') s.status = 'skipped';
+        step('report').status = 'done';
         return report;
       }
-      report.after = { description: plan.description, fingerprint: plan.certificatePem ? fingerprintOf(plan.certificatePem) : '', notAfter: plan.notAfter, names: plan.names, certFile: plan.files[0].path, keyFile: plan.files[1].path };
-      report.caFile = plan.trustFile;
-      report.settings = plan.settings;
       step('certificates').status = options.dryRun ? 'planned' : 'done';
-      showRotatePlan(view, plan);
       stop.checkpoint();
 
       if (options.dryRun) {
@@ -113,23 +115,25 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
         return report;
       }
       if (!options.yes) {
-        const go = await prompter.confirm({ message: 'Swap the server to the new certificate now?', flag: '--yes', default: true });
-        if (!go) throw new Cancelled();
+        for (const question of prepared.questions) {
+          const go = await prompter.confirm({ message: question, flag: '--yes', default: true });
+          if (!go) throw new Cancelled();
+        }
       }
-      const writes = [...plan.files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.content) })), { path: join(state.dir, 'runs', pre.systemIdentifier, 'journal.json'), bytes: 64 * 1024, createFolders: true }];
+      const writes = [...prepared.files.map((f) => ({ path: f.path, bytes: Buffer.byteLength(f.content) })), { path: join(state.dir, 'runs', pre.systemIdentifier, 'journal.json'), bytes: 64 * 1024, createFolders: true }];
       const problems = findWriteProblems(writes);
       if (problems.length > 0) throw new OperationalError(describeWriteProblems(problems));
-      for (const removed of removeStaleTempFiles([...plan.files.map((f) => dirname(f.path)), state.dir], processAlive)) view.detail(`removed ${removed}, left by a pgssl run that was killed`);
+      for (const removed of removeStaleTempFiles([...new Set([...prepared.files.map((f) => dirname(f.path)), state.dir])], processAlive)) view.detail(`removed ${removed}, left by a pgssl run that was killed`);
 
       changes = new RunChanges({ stateDir: state.dir, stateOwner: state.owner, command: 'rotate', server, client, autoConfPath: pre.autoConfPath });
-      const run = await runPlan([installPairStep(plan, pre.dataDirectory, report), swapStep(pre, plan, connectHost, report)], {
+      const run = await runPlan(prepared.steps, {
         client,
         target: options.target,
         changes,
         view,
         stop,
         dataDirectory: pre.dataDirectory,
-        numbering: { first: 3, total: rotateSteps.length },
+        numbering: { first: 3, total: report.steps.length },
         shouldUndo: (error) => (error instanceof Stopped && error.signal !== 'SIGINT' ? Promise.resolve(true) : shouldUndo(error, options)),
       });
       for (const [id, status] of Object.entries(run.statuses)) step(id as RotateReport['steps'][number]['id']).status = status as StepStatus;
@@ -140,10 +144,7 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
       }
       step('report').status = 'done';
       report.changed = Boolean(run.journal?.changed);
-      report.nextSteps.push(
-        `The server serves the new certificate until ${plan.notAfter.slice(0, 10)}; clients keep their CA file${plan.trustFile ? ` (${plan.trustFile})` : ''}.`,
-        `pgssl rollback returns to the previous pair (journal ${report.journal}); ${plan.inForce.certPath} and ${plan.inForce.keyPath} stay on disk until you remove them.`,
-      );
+      report.nextSteps.push(...prepared.nextSteps(report.journal));
       return report;
     } catch (error) {
       // What led up to a failure is worth seeing even from a timer.
@@ -153,13 +154,27 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
   });
 }
 
-function showRotatePlan(view: { detail(text: string): void; warn(text: string): void }, plan: RotatePlan): void {
-  view.detail(`use ${plan.description}`);
-  view.detail(`names: ${plan.names.join(', ')}`);
-  view.detail('Plan:');
-  for (const file of plan.files) view.detail(`  write ${file.path} (mode ${file.mode.toString(8).padStart(4, '0')})`);
-  for (const setting of plan.settings) view.detail(`  ${setting.sql};   -- now ${setting.before ?? '(not set)'}`);
-  view.detail('  SELECT pg_reload_conf();   -- one reload for both');
-  view.detail(`  then a fresh verify-full handshake against ${plan.trustFile ?? 'the CA'} must serve the new certificate`);
-  for (const warning of plan.warnings) view.warn(warning);
+async function prepareCertificateRotation(input: PlanInput, report: RotateReport, view: HeldView): Promise<PreparedRotation | 'nothing-to-do'> {
+  const { pre, connectHost } = input;
+  const plan = await planRotate(input);
+  report.before = { ...report.before!, certFile: plan.inForce.certPath, keyFile: plan.inForce.keyPath };
+  if (plan.alreadyInForce) {
+    // The Ansible role's second run: the same files again. Nothing to write, set or reload.
+    view.ok(`the server already serves these files (${plan.inForce.certPath}, ${plan.inForce.keyPath}): nothing to do`);
+    report.nextSteps.push('Nothing was changed: --cert-file and --key-file are the pair in force, byte for byte, and the server serves it.');
+    return 'nothing-to-do';
+  }
+  report.after = { description: plan.description, fingerprint: plan.certificatePem ? fingerprintOf(plan.certificatePem) : '', notAfter: plan.notAfter, names: plan.names, certFile: plan.files[0].path, keyFile: plan.files[1].path };
+  report.caFile = plan.trustFile;
+  report.settings = plan.settings;
+  showRotatePlan(view, plan);
+  return {
+    steps: [installPairStep(plan, pre.dataDirectory, report), swapStep(pre, plan, connectHost, report)],
+    files: plan.files,
+    questions: ['Swap the server to the new certificate now?'],
+    nextSteps: (journal) => [
+      `The server serves the new certificate until ${plan.notAfter.slice(0, 10)}; clients keep their CA file${plan.trustFile ? ` (${plan.trustFile})` : ''}.`,
+      `pgssl rollback returns to the previous pair (journal ${journal}); ${plan.inForce.certPath} and ${plan.inForce.keyPath} stay on disk until you remove them.`,
+    ],
+  };
 }
