@@ -197,6 +197,8 @@ export async function planCaFinish(input: PlanInput, record: CaRotationRecord): 
     rotate: {
       served,
       inForce,
+      // A new pair from the new CA: never the pair in force.
+      alreadyInForce: false,
       description: `a new certificate signed by the new CA ${record.new.certPath} (${describeKeySpec(key)}, ${options.days} days)`,
       names,
       notAfter: new Date(now.getTime() + options.days * 86_400_000).toISOString(),
