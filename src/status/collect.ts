@@ -19,6 +19,8 @@ import { probesFor, weakProbes } from '../server/weakTlsPlan.js';
 import { inspectServerFiles } from './certFiles.js';
 import type { StatusEvidence, TlsEvidence, WeakTlsEvidence } from './evidence.js';
 import { probeAddressFor, readListenAddresses } from './listen.js';
+import { collectReplicationEvidence } from '../replication/evidence.js';
+import { detectConfigurationManagers, layoutFromSettings } from '../replication/managers.js';
 
 export async function collectStatusEvidence(target: ConnectionTarget, now = new Date()): Promise<StatusEvidence> {
   return withClient(target, (client) => collectStatusEvidenceWith(client, target, now));
@@ -66,6 +68,11 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
   if (sessions && !facts.canReadAllStats) {
     limitations.push({ what: 'sessions of other roles', reason: `their client addresses are hidden from role "${facts.currentUser}" (needs superuser or pg_read_all_stats)` });
   }
+  const replication = await readOrNote(limitations, 'replication (pg_stat_replication; primary_conninfo on a standby)', () =>
+    collectReplicationEvidence(client, facts.inRecovery, locality.local === true ? dataDirectory : undefined),
+  );
+  const layout = locality.local === true ? layoutFromSettings(facts.settings) : undefined;
+  const managers = layout ? detectConfigurationManagers(layout) : undefined;
   const tls = await tlsProbe;
   const weak = await weakTls;
   if (!tls.accepted && weak.results.length > 0) {
@@ -98,6 +105,8 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
     files,
     hba: hbaRules ? { rules: hbaRules } : undefined,
     sessions: sessions ? { withoutTls: sessions.filter((s) => !s.tls), otherRolesHidden: !facts.canReadAllStats } : undefined,
+    replication,
+    managers,
     limitations,
   };
 }

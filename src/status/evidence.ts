@@ -6,6 +6,8 @@ import type { FileSetting, SettingFact } from '../server/facts.js';
 import type { Locality } from '../server/locality.js';
 import type { ServerHbaRule } from '../server/hbaFileRules.js';
 import type { WeakTlsOutcome } from '../server/weakTls.js';
+import type { ConfigurationManager } from '../replication/managers.js';
+import type { ReplicationEvidence } from '../replication/evidence.js';
 
 export interface TlsEvidence {
   probedAt: string | null;
@@ -65,5 +67,9 @@ export interface StatusEvidence {
   files: CertFileEvidence[];
   hba?: { rules: ServerHbaRule[] };
   sessions?: { withoutTls: LiveSession[]; otherRolesHidden: boolean };
+  /** Walsenders with their TLS state; on a standby, how primary_conninfo connects. */
+  replication?: ReplicationEvidence;
+  /** Tools that regenerate this server's configuration (Patroni, CloudNativePG…); checked on the server's host only. */
+  managers?: ConfigurationManager[];
   limitations: Limitation[];
 }
