@@ -208,7 +208,8 @@ function addEnableOptions(command: Command): Command {
     .option('--terminate-non-ssl', 'end live sessions that do not use TLS (walsenders reconnect by themselves)')
     .option('--require-ready', 'stop before any change when a client seen without TLS (live, or in the server log) would be refused (see pgssl readiness)')
     .addOption(new Option('--walsender-wait <seconds>', 'how long to wait for terminated walsenders to come back on TLS (0-3600)').default('30'))
-    .option('--confirm-within <seconds>', 'keep the run only if pgssl confirm comes within this many seconds (5-86400); otherwise a watchdog reverts it all');
+    .option('--confirm-within <seconds>', 'keep the run only if pgssl confirm comes within this many seconds (5-86400); otherwise a watchdog reverts it all')
+    .option('--primary <conninfo>', "on a standby: an admin connection to its primary (conninfo or URI), to see there that the walsender came back on TLS");
 }
 
 function addEnableCommands(program: Command): void {
@@ -225,6 +226,7 @@ Examples:
   sudo -u postgres pgssl enable --dry-run             the whole plan, nothing changed
   pgssl enable --yes --json --san db1.example.com     scripts: no prompt, one JSON document
   pgssl enable --yes --cert-file /etc/ssl/db.crt --key-file /etc/ssl/db.key --ca-file /etc/ssl/ca.crt
+  pgssl enable --yes --ca-file primary-ca.crt         on a standby: primary_conninfo with sslmode=verify-full
 
 Exit codes: 0 done and compliant, 1 could not run (nothing changed, or undone), 2 bad usage or input,
 3 verification failed (every change undone) or not compliant afterwards, or (wizard, --confirm-within)

@@ -13,6 +13,11 @@ import { interactivePrompter, nonInteractivePrompter } from '../ui/prompter.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
 import { rewriteOptions, type HbaRewriteFlags } from './rewriteFlags.js';
 import { targetOrLocalServer } from './serverChoice.js';
+import { runStandbyEnable } from '../flow/standby/run.js';
+import { emptyStandbyReport, type StandbyReport } from '../flow/standby/report.js';
+import { withClient } from '../server/connect.js';
+import type { ConnectionTarget } from '../server/connectionTarget.js';
+import type { Prompter } from '../ui/prompter.js';
 
 export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   json?: boolean;
@@ -41,6 +46,8 @@ export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   terminateNonSsl?: boolean;
   walsenderWait: number;
   confirmWithin?: number;
+  /** On a standby: an admin conninfo for its primary, to see the walsender there too. */
+  primary?: string;
   prewarmedKeys?: Promise<KeyPairPem>[];
 }
 
@@ -65,12 +72,18 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
   const out = flags.json ? process.stderr : process.stdout;
   const style = makeStyle(colourWanted(flags.color, out as NodeJS.WriteStream));
   const resolved = resolveConnectionTarget(flags);
-  const source = certificateSource(flags);
+  // --ca-file alone is the standby's CA (the primary's); on a primary it goes with --cert-file, checked once we know which.
+  const caFileAlone = Boolean(flags.caFile && !flags.certFile && !flags.keyFile);
+  const source = caFileAlone ? undefined : certificateSource(flags);
+  const primary = flags.primary ? resolveConnectionTarget({ dbname: flags.primary }) : undefined;
   const key = keySpecFrom(flags.keyType, flags.rsaBits, flags.rsaBitsGiven);
   const minTls = flags.minTls === '1.3' || flags.minTls === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2';
   const prompter = interactive ? interactivePrompter() : nonInteractivePrompter(Boolean(flags.yes));
   // No server on the socket named: the wizard offers the local ones it sees; a script fails naming them.
   const target = await targetOrLocalServer(resolved, { prompter, yes: Boolean(flags.yes) });
+  if (await inRecovery(target, flags)) return standbyCommand(flags, target, primary, prompter, out, style);
+  if (caFileAlone) certificateSource(flags);
+  if (primary) throw new UsageError('--primary is for pgssl enable on a standby (it names the primary to check its walsender on); this server is not in recovery. Nothing was changed.');
   let report: EnableReport;
   try {
     report = await runEnable({
@@ -109,6 +122,66 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
     return end === 'confirmed' ? report.exitCode : end === 'reverted' ? ExitCode.checkFailed : ExitCode.operational;
   }
   return report.exitCode;
+}
+
+/** pg_is_in_recovery(), asked before the plan is chosen (a failure to connect is reported by the run itself). */
+async function inRecovery(target: ConnectionTarget, flags: EnableFlags): Promise<boolean> {
+  try {
+    return await withClient(target, async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0].r);
+  } catch (error) {
+    if (flags.json) printJsonFailure(error, () => emptyReport(Boolean(flags.dryRun)));
+    throw error;
+  }
+}
+
+/** Flags of enable's primary plan that a standby cannot use. */
+function primaryOnlyFlags(flags: EnableFlags): string[] {
+  return [
+    flags.selfSigned && '--self-signed',
+    (flags.certFile || flags.keyFile) && '--cert-file/--key-file',
+    (flags.caCert || flags.caKey) && '--ca-cert/--ca-key',
+    flags.san?.length && '--san',
+    flags.terminateNonSsl && '--terminate-non-ssl',
+    flags.requireReady && '--require-ready',
+  ].filter((f): f is string => Boolean(f));
+}
+
+async function standbyCommand(flags: EnableFlags, target: ConnectionTarget, primary: ConnectionTarget | undefined, prompter: Prompter, out: NodeJS.WritableStream, style: Style): Promise<number> {
+  let report: StandbyReport;
+  try {
+    const unusable = primaryOnlyFlags(flags);
+    if (unusable.length > 0) {
+      throw new UsageError(`this server is a standby (pg_is_in_recovery()), where pgssl enable secures the replication connection (primary_conninfo) and installs no certificate: ${unusable.join(', ')} do not apply here. Nothing was changed. Run pgssl enable with those flags on the primary; here, --ca-file gives the primary's CA.`);
+    }
+    report = await runStandbyEnable({
+      target,
+      caFile: flags.caFile,
+      primary,
+      dryRun: Boolean(flags.dryRun),
+      yes: Boolean(flags.yes),
+      stateDir: process.env.PGSSL_STATE_DIR || undefined,
+      waitMs: flags.walsenderWait * 1000,
+      prompter,
+      view: textView(out, style),
+    });
+  } catch (error) {
+    if (flags.json) printJsonFailure(error, () => emptyStandbyReport(Boolean(flags.dryRun)));
+    throw error;
+  }
+  if (flags.json) printJsonReport(report);
+  else out.write(standbySummary(report, style));
+  return report.exitCode;
+}
+
+function standbySummary(report: StandbyReport, s: Style): string {
+  const lines = ['', s.bold('Summary (standby)')];
+  if (report.dryRun) lines.push('  Dry run: nothing was written and no statement that changes anything was run.');
+  else for (const step of report.steps) lines.push(`  ${step.status.padEnd(12)} ${step.title}`);
+  if (report.journal) lines.push(`  Journal (for pgssl rollback): ${report.journal}`);
+  for (const next of report.nextSteps) lines.push(`  - ${next}`);
+  const receiver = report.verification.walReceiver;
+  if (!report.dryRun && receiver) lines.push('', s.ok(`The walreceiver streams from ${receiver.senderHost}:${receiver.senderPort} with sslmode=verify-full.`));
+  return lines.join('\n') + '\n';
 }
 
 function summary(report: EnableReport, s: Style): string {

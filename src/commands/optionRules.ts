@@ -11,6 +11,7 @@
 import { isIP } from 'node:net';
 import { supportedMajors } from '../hba/syntax.js';
 import { parseDuration } from '../readiness/duration.js';
+import { looksLikeConninfo, parseConninfo } from '../server/conninfo.js';
 
 /** undefined when the value is acceptable, else what is expected (a phrase). */
 export type OptionCheck = (value: string) => string | undefined;
@@ -91,6 +92,16 @@ export const flagRules: Record<string, OptionCheck> = {
   '--rsa-bits': oneOf(['2048', '3072', '4096']),
   '--key-type': oneOf(['ecdsa', 'rsa']),
   '--min-tls': oneOf(['1.2', '1.3']),
+  // A standby's primary, as libpq reads it: keyword=value pairs or a postgresql:// URI.
+  '--primary': (value) => {
+    if (!looksLikeConninfo(value)) return 'expected a connection string (host=… port=… user=…) or a postgresql:// URI';
+    try {
+      parseConninfo(value);
+      return undefined;
+    } catch (error) {
+      return `expected a connection string: ${(error as Error).message}`;
+    }
+  },
   // readiness samples sessions once a second while the DBA waits: a day is the most anyone watches a terminal.
   '--for': (value) => {
     const seconds = parseDuration(value);

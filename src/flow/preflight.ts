@@ -15,6 +15,7 @@ import type { Limitation } from '../server/limitations.js';
 import { checkLocality } from '../server/locality.js';
 import { readTcpSessions, type LiveSession } from '../server/sessions.js';
 import { readListenAddresses, type ListenView } from '../status/listen.js';
+import { detectConfigurationManagers, layoutFromSettings, managedServerMessage } from '../replication/managers.js';
 
 export interface Preflight {
   facts: ServerFacts;
@@ -36,7 +37,19 @@ function isHostsslWithoutSsl(rule: { error: string | null }): boolean {
   return rule.error !== null && /hostssl record cannot match because SSL is disabled/i.test(rule.error);
 }
 
-export async function preflight(client: Client, options: { lock: boolean }): Promise<Preflight> {
+export interface ServerBasics {
+  facts: ServerFacts;
+  dataDirectory: string;
+  port: number;
+}
+
+/**
+ * The checks every command that changes a server makes first, primary or
+ * standby: version, superuser, allow_alter_system, that we run on the
+ * server's host, and that no configuration manager regenerates its files.
+ * Read-only; throws the refusal.
+ */
+export async function checkServerBasics(client: Client): Promise<ServerBasics> {
   const limitations: Limitation[] = [];
   const facts = await discoverServerFacts(client, limitations);
   if (facts.major < minimumMajor) throw new OperationalError(`PostgreSQL ${facts.versionText.split(' ')[1]} is too old: pgssl supports 12 and later.`);
@@ -56,6 +69,14 @@ export async function preflight(client: Client, options: { lock: boolean }): Pro
   if (locality.local !== true) {
     throw new OperationalError(`pgssl must run on the database server's host, as root or the postgres OS user (it writes certificate files and pg_hba.conf): ${locality.reason}. Nothing was changed.`);
   }
+  // Patroni, CloudNativePG…: they regenerate pg_hba.conf and postgresql.conf, so pgssl's edits would not last.
+  const managers = detectConfigurationManagers(layoutFromSettings(facts.settings)!);
+  if (managers.length > 0) throw new UsageError(managedServerMessage(managers));
+  return { facts, dataDirectory, port };
+}
+
+export async function preflight(client: Client, options: { lock: boolean }): Promise<Preflight> {
+  const { facts, dataDirectory, port } = await checkServerBasics(client);
   const listen = readListenAddresses(facts.settings.listen_addresses?.value);
   if (listen.noTcp) {
     throw new OperationalError("listen_addresses is empty: the server accepts no TCP connections, so TLS can neither be used nor verified. Set listen_addresses (e.g. '*') and restart first; nothing was changed.");
@@ -75,14 +96,10 @@ export async function preflight(client: Client, options: { lock: boolean }): Pro
     );
   }
   if (options.lock) await takeRunLock(client);
-  const { rows } = await client.query(
-    `SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
-            array(SELECT b.rolname FROM pg_roles b WHERE b.oid <> r.oid AND pg_has_role(r.oid, b.oid, 'MEMBER'))::text[] AS member_of
-       FROM pg_roles r WHERE r.rolname = current_user`,
-  );
+  const identity = await readIdentity(client);
   return {
     facts,
-    systemIdentifier: rows[0].system_identifier,
+    systemIdentifier: identity.systemIdentifier,
     dataDirectory,
     hbaFile,
     autoConfPath: `${dataDirectory}/postgresql.auto.conf`,
@@ -90,6 +107,16 @@ export async function preflight(client: Client, options: { lock: boolean }): Pro
     port,
     hba,
     sessions: await readTcpSessions(client),
-    adminMemberOf: rows[0].member_of,
+    adminMemberOf: identity.memberOf,
   };
+}
+
+/** The system identifier (journals belong to it) and the roles the admin is a member of. */
+export async function readIdentity(client: Client): Promise<{ systemIdentifier: string; memberOf: string[] }> {
+  const { rows } = await client.query(
+    `SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+            array(SELECT b.rolname FROM pg_roles b WHERE b.oid <> r.oid AND pg_has_role(r.oid, b.oid, 'MEMBER'))::text[] AS member_of
+       FROM pg_roles r WHERE r.rolname = current_user`,
+  );
+  return { systemIdentifier: rows[0].system_identifier, memberOf: rows[0].member_of };
 }

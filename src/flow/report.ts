@@ -5,9 +5,10 @@ import type { TlsVerification } from '../server/verifyTls.js';
 import type { Finding } from '../status/findings.js';
 import type { SettingChange } from './tlsSettings.js';
 import type { UndoResult } from './undo.js';
+import type { ReplicaReport } from './enable/replicas.js';
 
-/** Stable step ids: journals, --json and tests refer to them (enable's, then disable's, then rotate's; publish is rotate --ca's). */
-export type StepId = 'preflight' | 'certificates' | 'install-files' | 'tls-on' | 'enforce' | 'sessions' | 'report' | 'loosen' | 'tls-off' | 'swap' | 'publish';
+/** Stable step ids: journals, --json and tests refer to them (enable's, then disable's, then rotate's; publish is rotate --ca's; then the standby plan's). */
+export type StepId = 'preflight' | 'certificates' | 'install-files' | 'tls-on' | 'enforce' | 'sessions' | 'report' | 'loosen' | 'tls-off' | 'swap' | 'publish' | 'standby-ca' | 'standby-conninfo' | 'standby-primary';
 export type StepStatus = 'planned' | 'done' | 'already-done' | 'skipped' | 'failed' | 'undone';
 
 export interface StepReport {
@@ -17,7 +18,7 @@ export interface StepReport {
   details: string[];
 }
 
-export const stepTitles: Record<Exclude<StepId, 'loosen' | 'tls-off' | 'swap' | 'publish'>, string> = {
+export const stepTitles: Record<Exclude<StepId, 'loosen' | 'tls-off' | 'swap' | 'publish' | 'standby-ca' | 'standby-conninfo' | 'standby-primary'>, string> = {
   preflight: 'Connect and learn',
   certificates: 'Certificates',
   'install-files': 'Install the certificate files',
@@ -44,6 +45,8 @@ export interface EnableReport {
   readiness?: { refused: number; cannotTell: number; clients: string[]; unknowns: string[] };
   /** Unfinished earlier runs undone before this one (their journals). */
   recovered?: string[];
+  /** Walsenders before and after, the replication rules converted, standbys readiness says would be refused. */
+  replicas?: ReplicaReport;
   connect?: string;
   /** enable --confirm-within: the run stays pending until confirmed, and is reverted at the deadline otherwise. */
   confirm?: { state: 'pending' | 'confirmed' | 'reverted' | 'revert-failed'; deadline: string; seconds: number; watchdog?: { kind: 'systemd'; unit: string } | { kind: 'process'; pid: number }; how: string };

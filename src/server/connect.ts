@@ -63,7 +63,7 @@ function tlsAttempts(target: ConnectionTarget): TlsAttempt[] {
 
 export async function openClient(target: ConnectionTarget): Promise<Client> {
   let password = target.password;
-  if (password === undefined && target.promptPassword === 'always') password = await askPassword(target);
+  if (password === undefined && target.promptPassword === 'always') password = target.password = await askPassword(target);
   const attempts = tlsAttempts(target);
   let lastError: unknown;
   for (const [index, ssl] of attempts.entries()) {
@@ -80,7 +80,8 @@ export async function openClient(target: ConnectionTarget): Promise<Client> {
       application_name: target.applicationName,
       ssl,
       // Called only when the server asks for a password, as libpq does.
-      password: async () => password ?? (password = await passwordWhenAsked(target)),
+      // A password typed at the prompt is kept on the target, so that the run's next sessions do not ask again.
+      password: async () => password ?? (password = target.password = await passwordWhenAsked(target)),
       // libpq's default (channel_binding=prefer): SCRAM-SHA-256-PLUS with tls-server-end-point whenever the
       // server offers it over TLS. A certificate whose signature has no usable hash (Ed25519) then fails here as it fails for psql.
       enableChannelBinding: target.channelBinding !== 'disable',

@@ -23,6 +23,8 @@ import type { StatusEvidence, TlsEvidence, WeakTlsEvidence } from './evidence.js
 import { readCaRotationRecord } from '../flow/rotate/caRecord.js';
 import { serverStateDir } from '../files/stateDir.js';
 import { probeAddressFor, readListenAddresses } from './listen.js';
+import { collectReplicationEvidence } from '../replication/evidence.js';
+import { detectConfigurationManagers, layoutFromSettings } from '../replication/managers.js';
 
 export async function collectStatusEvidence(target: ConnectionTarget, now = new Date()): Promise<StatusEvidence> {
   return withClient(target, async (client) => {
@@ -77,6 +79,11 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
   if (sessions && !facts.canReadAllStats) {
     limitations.push({ what: 'sessions of other roles', reason: `their client addresses are hidden from role "${facts.currentUser}" (needs superuser or pg_read_all_stats)` });
   }
+  const replication = await readOrNote(limitations, 'replication (pg_stat_replication; primary_conninfo on a standby)', () =>
+    collectReplicationEvidence(client, facts.inRecovery, locality.local === true ? dataDirectory : undefined),
+  );
+  const layout = locality.local === true ? layoutFromSettings(facts.settings) : undefined;
+  const managers = layout ? detectConfigurationManagers(layout) : undefined;
   const tls = await tlsProbe;
   const weak = await weakTls;
   if (!tls.accepted && weak.results.length > 0) {
@@ -110,6 +117,8 @@ export async function collectStatusEvidenceWith(client: Client, target: Connecti
     hba: hbaRules ? { rules: hbaRules } : undefined,
     caRotation,
     sessions: sessions ? { withoutTls: sessions.filter((s) => !s.tls), otherRolesHidden: !facts.canReadAllStats } : undefined,
+    replication,
+    managers,
     limitations,
   };
 }

@@ -7,6 +7,8 @@ import type { FileSetting, SettingFact } from '../server/facts.js';
 import type { Locality } from '../server/locality.js';
 import type { ServerHbaRule } from '../server/hbaFileRules.js';
 import type { WeakTlsOutcome } from '../server/weakTls.js';
+import type { ConfigurationManager } from '../replication/managers.js';
+import type { ReplicationEvidence } from '../replication/evidence.js';
 
 export interface TlsEvidence {
   probedAt: string | null;
@@ -68,6 +70,10 @@ export interface StatusEvidence {
   sessions?: { withoutTls: LiveSession[]; otherRolesHidden: boolean };
   /** rotate --ca's overlap in progress on this server (read from pgssl's state folder), if any. */
   caRotation?: { began: string; oldCa: string; newCa: string; clientCaFile: string };
+  /** Walsenders with their TLS state; on a standby, how primary_conninfo connects. */
+  replication?: ReplicationEvidence;
+  /** Tools that regenerate this server's configuration (Patroni, CloudNativePG…); checked on the server's host only. */
+  managers?: ConfigurationManager[];
   limitations: Limitation[];
   /** Runs started with enable --confirm-within that wait for confirmation, or whose window closed (status/confirmWindows.ts). */
   confirmWindows?: ConfirmWindows;

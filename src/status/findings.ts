@@ -10,6 +10,7 @@ import { isBroadCipherList, strictCiphers } from '../server/settings.js';
 import { weakProbes } from '../server/weakTlsPlan.js';
 import { isRejectedRule, type ServerHbaRule } from '../server/hbaFileRules.js';
 import type { StatusEvidence } from './evidence.js';
+import { replicationFindings } from './replicationFindings.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -38,6 +39,7 @@ export function evaluateFindings(evidence: StatusEvidence, options: FindingOptio
     ...settingFindings(evidence),
     ...confirmWindowFindings(evidence),
     ...caRotationFindings(evidence),
+    ...replicationFindings(evidence),
   ];
 }
 
@@ -150,7 +152,15 @@ function hbaFindings(evidence: StatusEvidence): Finding[] {
   const { rules } = evidence.hba;
   const findings: Finding[] = [];
   const invalid = rules.filter(isRejectedRule);
-  if (invalid.length > 0) {
+  if (rules.length === 0) {
+    // hba.c: "configuration file contains no entries" — a reload keeps the old rules and logs it; a restart fails.
+    findings.push({
+      id: 'HBA_INVALID',
+      severity: 'error',
+      message: 'pg_hba.conf on disk has no rules at all (pg_hba_file_rules shows none): the server keeps its old rules until the next restart, and then refuses to start.',
+      fix: 'Put the rules back (pgssl rollback restores the file pgssl last changed; otherwise from your backup or configuration repository), then SELECT pg_reload_conf().',
+    });
+  } else if (invalid.length > 0) {
     findings.push({
       id: 'HBA_INVALID',
       severity: 'error',

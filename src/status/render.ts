@@ -3,6 +3,7 @@ import type { CertificateSummary } from '../certs/x509.js';
 import { describeTarget } from '../server/connectionTarget.js';
 import type { Style } from '../ui/style.js';
 import type { StatusReport } from './report.js';
+import { renderReplication } from './replicationRender.js';
 
 export function renderStatus(report: StatusReport, style: Style): string {
   const lines: string[] = [];
@@ -57,6 +58,8 @@ export function renderStatus(report: StatusReport, style: Style): string {
   if (report.sessions) {
     lines.push('', style.bold('Sessions') + `: ${report.sessions.withoutTls.length} TCP session(s) without TLS`);
   }
+
+  lines.push(...renderReplication(report, style));
 
   lines.push('', style.bold('Findings'));
   if (report.findings.length === 0) lines.push(`  ${style.ok('none')}`);

@@ -37,6 +37,8 @@ import { sessionsStep } from './sessions.js';
 import { tlsOnStep } from './tlsOn.js';
 import { chooseConfirmWindow } from '../confirm/ask.js';
 import { confirmHow, withConfirmWindow } from '../confirm/step.js';
+import { finalReplicas, previewReplicas } from './replicas.js';
+import type { JudgedClient } from '../../readiness/verdicts.js';
 import { checkPlanPreconditions, checkStateDirUsable } from './preconditions.js';
 
 export { VerificationFailed, type EnableOptions } from './options.js';
@@ -76,7 +78,8 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
       step('certificates').status = plan.decision.action === 'keep' ? 'already-done' : options.dryRun ? 'planned' : 'done';
       checkPlanPreconditions(plan, pre, state);
       showPlan(view, report, plan.files, plan.hba);
-      await checkReadiness(client, options, plan, report);
+      const refused = await checkReadiness(client, options, plan, report);
+      await previewReplicas(client, plan.hba, refused, view, report);
       stop.checkpoint();
 
       if (options.dryRun) {
@@ -111,6 +114,7 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
         throw failedRunError(run.failure, report, Boolean(run.journal?.changed));
       }
 
+      await finalReplicas(client, view, report);
       const now = new Date();
       const status = buildStatusReport(await collectStatusEvidenceWith(client, options.target, now, { observedTls: evidence.lastTls }), { now, expiryWarnDays: 30 });
       report.compliance = { result: status.compliance, findings: status.findings };
@@ -137,12 +141,12 @@ export async function runEnable(options: EnableOptions): Promise<EnableReport> {
  * plan itself, wizard choices included): shown before anything changes, in
  * the report for scripts, and a stop with --require-ready.
  */
-async function checkReadiness(client: Client, options: EnableOptions, plan: EnablePlan, report: EnableReport): Promise<void> {
-  if (plan.hba.changes.length === 0) return;
+async function checkReadiness(client: Client, options: EnableOptions, plan: EnablePlan, report: EnableReport): Promise<JudgedClient[]> {
+  if (plan.hba.changes.length === 0) return [];
   const readiness = await assessReadiness(client, options.target, { plan: plan.hba });
   const refused = readiness.clients.filter((c) => c.judgement.verdict === 'refused');
   report.readiness = { refused: refused.length, cannotTell: readiness.cannotTell, clients: refused.map((c) => `${clientText(c)}: ${verdictText(c)}`), unknowns: readiness.unknowns.map((u) => u.message) };
-  if (refused.length === 0) return;
+  if (refused.length === 0) return refused;
   options.view.warn(`${refused.length} client(s) seen without TLS would be refused once pg_hba.conf requires TLS:`);
   for (const line of report.readiness.clients) options.view.detail(`    ${line}`);
   if (options.requireReady) {
@@ -150,6 +154,7 @@ async function checkReadiness(client: Client, options: EnableOptions, plan: Enab
       `${refused.length} client(s) seen without TLS would be refused once pg_hba.conf requires TLS (listed above; pgssl readiness shows them too); nothing was changed (--require-ready). Move them to sslmode=require, or leave their rules as host (--only-address/--only-db, or deselect them), then run enable again.`,
     );
   }
+  return refused;
 }
 
 function stateFor(options: EnableOptions, dataDirectory: string): ServerStateDir {
