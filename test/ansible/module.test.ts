@@ -16,3 +16,9 @@ it('the module\'s unit tests pass', { skip: ansibleAvailable() ? false : 'ansibl
   assert.match(result.stderr, /Ran 1\d tests/);
   assert.match(result.stderr, /^OK$/m);
 });
+
+it('ansible/site.yml, the example play, passes ansible-playbook --syntax-check with the role beside it', { skip: ansibleAvailable() ? false : 'ansible-core is not installed' }, () => {
+  const result = spawnSync('ansible-playbook', ['--syntax-check', '-i', 'localhost,', join(repoRoot, 'ansible', 'site.yml')], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', ANSIBLE_NOCOLOR: '1' } });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /playbook: .*site\.yml/);
+});

@@ -81,6 +81,13 @@ describe('the Ansible role against three clusters', { skip: ansibleAvailable() ?
   const inventory = join(work, 'inventory.yml');
   const play = join(work, 'play.yml');
   const playbook = (args: string[] = []) => runPlaybook(work, play, inventory, args);
+  /** Wall time of a run, printed as a test diagnostic (a figure for the record, never asserted). */
+  const timed = async (t: { diagnostic(message: string): void }, label: string, args: string[] = []) => {
+    const started = process.hrtime.bigint();
+    const run = await playbook(args);
+    t.diagnostic(`${label}: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s`);
+    return run;
+  };
 
   before(async () => {
     for (const name of names) {
@@ -94,9 +101,9 @@ describe('the Ansible role against three clusters', { skip: ansibleAvailable() ?
     for (const host of hosts) host.cluster.stop();
   });
 
-  it('check mode with --diff on fresh clusters: reports the change, shows the pg_hba.conf diff, changes nothing on disk', { timeout: minutes(15) }, async () => {
+  it('check mode with --diff on fresh clusters: reports the change, shows the pg_hba.conf diff, changes nothing on disk', { timeout: minutes(15) }, async (t) => {
     const before = await Promise.all(hosts.map((h) => snapshot(h.cluster)));
-    const run = await playbook(['--check', '--diff']);
+    const run = await timed(t, 'check mode, 3 hosts', ['--check', '--diff']);
     assert.equal(run.code, 0, describeRun(run));
     assertRecap(run, Object.fromEntries(names.map((n) => [n, { changed: 'some' }])));
     const results = taskResults(run, enableTask);
@@ -114,8 +121,8 @@ describe('the Ansible role against three clusters', { skip: ansibleAvailable() ?
     }
   });
 
-  it('the first run changes all three and each enforces TLS; the second changes none', { timeout: minutes(20) }, async () => {
-    const first = await playbook();
+  it('the first run changes all three and each enforces TLS; the second changes none', { timeout: minutes(20) }, async (t) => {
+    const first = await timed(t, 'first run, 3 hosts');
     assert.equal(first.code, 0, describeRun(first));
     assertRecap(first, Object.fromEntries(names.map((n) => [n, { changed: 'some' }])));
     const results = taskResults(first, enableTask);
@@ -126,10 +133,26 @@ describe('the Ansible role against three clusters', { skip: ansibleAvailable() ?
       await assertEnforced(host);
     }
 
-    const second = await playbook();
+    const second = await timed(t, 'second run (no change), 3 hosts');
     assert.equal(second.code, 0, describeRun(second));
     assertRecap(second, Object.fromEntries(names.map((n) => [n, { changed: 0 }])));
     for (const host of hosts) assert.equal(taskResults(second, enableTask)[host.name].report.changed, false);
+  });
+
+  it('pgssl_state: rotated with pgssl_if_expiring_within changes nothing when not due; without, the server serves a new certificate', { timeout: minutes(15) }, async () => {
+    const notDue = await playbook(['--limit', 'db1', '-e', 'pgssl_state=rotated', '-e', 'pgssl_if_expiring_within=30']);
+    assert.equal(notDue.code, 0, describeRun(notDue));
+    assertRecap(notDue, { db1: { changed: 0 } });
+    const quiet = taskResults(notDue, 'pgssl rotated').db1;
+    assert.equal(quiet.report.due, false, 'a fresh certificate is not due within 30 days');
+    assert.ok(quiet.command!.includes('--if-expiring-within'));
+
+    const rotated = await playbook(['--limit', 'db1', '-e', 'pgssl_state=rotated']);
+    assert.equal(rotated.code, 0, describeRun(rotated));
+    assertRecap(rotated, { db1: { changed: 'some' } });
+    const report = taskResults(rotated, 'pgssl rotated').db1.report;
+    assert.notEqual(report.after.fingerprint, report.before.fingerprint, 'a new certificate');
+    await assertEnforced(hosts[0]);
   });
 
   it('pgssl_state: disabled gives each pg_hba.conf back byte for byte; again, it changes nothing', { timeout: minutes(20) }, async () => {
