@@ -120,8 +120,9 @@ export function taskResults(run: PlaybookRun, name: string): Record<string, Task
 
 /** The run as text for an assertion message: recap plus each failed task's msg. */
 export function describeRun(run: PlaybookRun): string {
-  const failures = run.tasks.flatMap((t) => Object.entries(t.hosts).filter(([, r]) => r.failed).map(([host, r]) => `${host} ${t.name}: ${r.msg}`));
-  return `exit ${run.code}; stats ${JSON.stringify(run.stats)}\n${failures.join('\n')}\n${run.stderr.slice(-2000)}`;
+  const failures = run.tasks.flatMap((t) => Object.entries(t.hosts).filter(([, r]) => r.failed).map(([host, r]) => `${host} ${t.name}: ${r.msg ?? JSON.stringify(r).slice(0, 2000)}`));
+  const changed = run.tasks.flatMap((t) => Object.entries(t.hosts).filter(([, r]) => r.changed).map(([host]) => `${host} ${t.name}`));
+  return `exit ${run.code}; stats ${JSON.stringify(run.stats)}\nchanged: ${changed.join(', ') || 'none'}\n${failures.join('\n')}\n${run.stderr.slice(-2000)}`;
 }
 
 /** A play that applies the role with extra variables for every host. */

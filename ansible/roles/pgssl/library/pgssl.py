@@ -120,7 +120,10 @@ def would_change(report):
     """Whether a --dry-run plan changes anything. pgssl sets changed=false after
     every dry run (nothing was left changed) and lists every step as planned, so
     the plan's own parts say it: a certificate to issue or install, a setting to
-    change, a pg_hba.conf line to rewrite, ssl=off to write (disable)."""
+    change, a pg_hba.conf line to rewrite, ssl=off to write (disable).
+    With --cert-file the action is install-files even when the files equal those
+    in force, and a dry run lists no files: that case counts as a change (check
+    mode may say "changed" where the real run changes nothing, never the reverse)."""
     certificate = report.get('certificate') or {}
     return bool(
         (report.get('hba') or {}).get('changes')
@@ -185,7 +188,7 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     if not os.access(params['bin'], os.X_OK):
-        module.fail_json(msg='pgssl is not an executable file at %s (pgssl_bin, or the install step): install pgssl there, or set pgssl_bin to the pgssl the host has.' % params['bin'], rc=None, command=[])
+        module.fail_json(msg='pgssl is not an executable file at %s (pgssl_bin, or the install step): install pgssl there, or set pgssl_bin to the pgssl the host has.' % params['bin'], command=[])
     argv, ignored = build_argv(params, module.check_mode)
     for name in ignored:
         module.warn('%s has no effect with state %s (pgssl %s has no such flag); it was not passed.' % (name, params['state'], COMMANDS[params['state']]))

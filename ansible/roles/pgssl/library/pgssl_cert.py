@@ -73,7 +73,8 @@ def main():
     params = module.params
     argv, writes = (request_argv if params['action'] == 'request' else sign_argv)(params)
     if module.check_mode:
-        module.exit_json(changed=not all(os.path.exists(path) for path in writes), command=argv, rc=None, report=None)
+        # No rc here: Ansible counts a result with an rc other than 0 (None too) as failed.
+        module.exit_json(changed=not all(os.path.exists(path) for path in writes), command=argv, report=None)
     rc, report, stderr = run_pgssl(module, argv, params.get('state_dir'))
     command = ' '.join(argv[1:3])
     if rc != 0 or report is None:
