@@ -10,6 +10,7 @@ export { clientCertCommand } from './clientCert.js';
 export { demoCommand } from './demo.js';
 export { disableCommand } from './disable.js';
 export { enableCommand } from './enable.js';
+export { printJsonFailureOnce, printJsonUsageFailure } from './jsonReport.js';
 export { rotateCommand } from './rotate.js';
 export { hbaCheckCommand, hbaExplainCommand, hbaRewriteCommand } from './hba.js';
 export { optionProblems, optionProblemsMessage } from './optionRules.js';

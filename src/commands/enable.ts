@@ -94,10 +94,10 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
     });
   } catch (error) {
     // --json: one document for every outcome; a failure before the run began still gets one.
-    if (flags.json) printJsonFailure(error, () => emptyReport(Boolean(flags.dryRun)));
+    if (flags.json) printJsonFailure('enable', error, () => emptyReport(Boolean(flags.dryRun)));
     throw error;
   }
-  if (flags.json) printJsonReport(report);
+  if (flags.json) printJsonReport('enable', report);
   else out.write(summary(report, style));
   return report.exitCode;
 }

@@ -4,6 +4,7 @@ import { renderStatus } from '../status/render.js';
 import { buildStatusReport } from '../status/report.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
 import { colourWanted, makeStyle } from '../ui/style.js';
+import { printJson } from './jsonReport.js';
 
 export interface StatusOptions extends ConnectionFlags {
   json?: boolean;
@@ -17,7 +18,7 @@ export async function statusCommand(options: StatusOptions): Promise<number> {
   const evidence = await collectStatusEvidence(target, now);
   const report = buildStatusReport(evidence, { now, expiryWarnDays: options.expiryWarnDays });
   if (options.json) {
-    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    printJson('status', report, { exitCode: report.exitCode, findings: report.findings });
   } else {
     process.stdout.write(renderStatus(report, makeStyle(colourWanted(options.color, process.stdout))));
   }
