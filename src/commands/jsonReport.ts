@@ -111,7 +111,9 @@ export function printJsonFailureOnce(command: string, error: unknown): void {
 /** A usage error commander found (an unknown flag, or one optionRules refused): `message` as commander has it. */
 export function printJsonUsageFailure(command: string, message: string): void {
   const help = command === 'pgssl' ? 'pgssl --help' : `pgssl ${command} --help`;
-  printJsonFailureOnce(command, new UsageError(message.replace(/^error: /, ''), { hint: `${help} lists what it accepts.` }));
+  // commander's "(outputHelp)": the help went to stderr because no (complete) command was named.
+  const said = message === '(outputHelp)' ? 'no command given (or only a group, such as pgssl hba): the usage is on stderr' : message.replace(/^error: /, '');
+  printJsonFailureOnce(command, new UsageError(said, { hint: `${help} lists what it accepts.` }));
 }
 
 export function exitCodeOf(error: unknown): number {
