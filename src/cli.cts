@@ -75,7 +75,7 @@ function loadCertCommands(): Promise<CertCommands> {
   return (certCommands ??= Promise.resolve().then(() => bundled?.certCommands() ?? (require(join(__dirname, '..', 'bundle', 'certs.cjs')) as CertCommands)));
 }
 /** The option check and the error report, from the bundle the command's action uses (or used). */
-function loadShared(): Promise<Pick<CertCommands, 'optionProblems' | 'optionProblemsMessage' | 'reportError'>> {
+function loadShared(): Promise<Pick<CertCommands, 'optionProblems' | 'optionProblemsMessage' | 'reportError' | 'printJsonFailureOnce' | 'printJsonUsageFailure'>> {
   return useCertBundle ? loadCertCommands() : loadCommands();
 }
 
@@ -163,7 +163,8 @@ With --format prometheus the metrics are written on exit 1 too (pgssl_status_suc
     .option('--pg-bin <dir>', 'PostgreSQL server binaries to use (default: the system\'s, or the embedded ones in a checkout)')
     .action(async (options, command: Command) => {
       const { demoCommand } = await loadCommands();
-      process.exitCode = await demoCommand({ color: command.optsWithGlobals().color, binDir: options.pgBin });
+      const all = command.optsWithGlobals();
+      process.exitCode = await demoCommand({ color: all.color, json: all.json, binDir: options.pgBin });
     });
   addHbaCommands(program);
   addCertCommands(program);
@@ -674,6 +675,26 @@ async function checkOptions(_program: Command, action: Command): Promise<void> {
   if (problems.length > 0) action.error(`error: ${optionProblemsMessage(problems)}`, { exitCode: exitUsage, code: 'pgssl.invalidOption' });
 }
 
+/**
+ * The command as typed (`cert inspect`), read from argv itself: a parse error
+ * may come before commander knows it. `pgssl` when no complete command was
+ * named (`pgssl --json`, `pgssl hba --json`). Only subcommand names are
+ * matched, so options and their values in between are skipped (the global
+ * options take no value).
+ */
+function typedCommand(program: Command, argv: string[]): string {
+  let command = program;
+  const names: string[] = [];
+  for (const arg of argv.slice(2)) {
+    if (arg.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === arg);
+    if (!sub) break;
+    command = sub;
+    names.push(sub.name());
+  }
+  return names.length > 0 && command.commands.length === 0 ? names.join(' ') : 'pgssl';
+}
+
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   // `pgssl` alone on a terminal is the wizard (= pgssl enable asking every question).
@@ -681,12 +702,16 @@ async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    // --json: one document for every outcome, also when no command printed one (src/commands/jsonReport.ts).
+    const json = argv.slice(2).includes('--json');
     if (error instanceof CommanderError) {
       // Help and version exit 0; every other parse error is bad usage (2).
       process.exitCode = error.exitCode === 0 ? 0 : exitUsage;
+      if (json && process.exitCode !== 0) (await loadShared()).printJsonUsageFailure(typedCommand(program, argv), error.message);
       return;
     }
-    const { reportError } = await loadShared();
+    const { reportError, printJsonFailureOnce } = await loadShared();
+    if (json) printJsonFailureOnce(typedCommand(program, argv), error);
     process.exitCode = reportError(error);
   }
 }

@@ -64,14 +64,26 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The stable ids of errors, for --json documents and scripts (schemas/common.schema.json lists the same). */
+export const errorIds = ['BAD_INPUT', 'OPERATIONAL', 'VERIFICATION_FAILED', 'CANCELLED', 'UNEXPECTED'] as const;
+export type ErrorId = (typeof errorIds)[number];
+
 /** The stable id of an error, for --json documents and scripts. */
-export function errorId(error: unknown): 'BAD_INPUT' | 'OPERATIONAL' | 'VERIFICATION_FAILED' | 'CANCELLED' | 'UNEXPECTED' {
+export function errorId(error: unknown): ErrorId {
   if (error instanceof Error && (error.name === 'Cancelled' || error.name === 'Stopped')) return 'CANCELLED';
   if (error instanceof PgsslError) return error.exitCode === ExitCode.usage ? 'BAD_INPUT' : error.exitCode === ExitCode.checkFailed ? 'VERIFICATION_FAILED' : 'OPERATIONAL';
   return 'UNEXPECTED';
 }
 
-export function reportedError(error: unknown): { id: ReturnType<typeof errorId>; message: string; fix?: string } {
+/** The error part of every --json document: a stable id, the message, and the fix when there is one. */
+export interface ReportedError {
+  id: ErrorId;
+  message: string;
+  fix?: string | null;
+}
+
+/** The fix is the error's hint, or PostgreSQL's HINT when the server refused. */
+export function reportedError(error: unknown): { id: ErrorId; message: string; fix?: string } {
   const hint = error instanceof PgsslError ? error.hint : pgErrorFields(error)?.hint;
   return { id: errorId(error), message: messageOf(error), ...(hint ? { fix: hint } : {}) };
 }

@@ -14,6 +14,7 @@ export { confirmCommand, confirmDeadlineCommand } from './confirm.js';
 export { demoCommand } from './demo.js';
 export { disableCommand } from './disable.js';
 export { enableCommand } from './enable.js';
+export { printJsonFailureOnce, printJsonUsageFailure } from './jsonReport.js';
 export { rotateCommand } from './rotate.js';
 export { hbaCheckCommand, hbaExplainCommand, hbaRewriteCommand } from './hba.js';
 export { optionProblems, optionProblemsMessage } from './optionRules.js';

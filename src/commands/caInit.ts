@@ -13,6 +13,7 @@ import { summarizeCertificate } from '../certs/x509.js';
 import { ExitCode, OperationalError, UsageError } from '../errors.js';
 import { ensureStateDir, stateDirPath } from '../files/stateDir.js';
 import { withSpinner } from '../ui/spinner.js';
+import { printJson } from './jsonReport.js';
 
 export interface CaInitOptions {
   /** Default: pgssl's state folder. */
@@ -42,7 +43,7 @@ export async function caInitCommand(options: CaInitOptions): Promise<number> {
   const created = writeNewCa(dir, keys, found.state === 'half-written' ? found.reason : undefined, options.days);
   const summary = summarizeCertificate(new X509Certificate(created.ca.certificatePem));
   if (options.json) {
-    process.stdout.write(JSON.stringify({ dir, certificate: files.certPath, key: files.keyPath, keyType: describeKeySpec(key), notAfter: summary.notAfter, fingerprintSha256: summary.fingerprintSha256, replacedHalfWritten: created.replaced ?? null }, null, 2) + '\n');
+    printJson('ca init', { dir, certificate: files.certPath, key: files.keyPath, keyType: describeKeySpec(key), notAfter: summary.notAfter, fingerprintSha256: summary.fingerprintSha256, replacedHalfWritten: created.replaced ?? null }, { exitCode: ExitCode.ok, changed: true });
   } else {
     process.stdout.write(
       [

@@ -16,7 +16,7 @@ import { existingCertificateMismatch, issueForRequest, requestProblems } from '.
 import { ExitCode, OperationalError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
 import { stateDirPath } from '../files/stateDir.js';
-import { printJsonFailure, printJsonReport } from './jsonReport.js';
+import { printJson, printJsonFailureOf } from './jsonReport.js';
 
 export interface CaSignOptions {
   /** The CA folder (pgssl ca init --dir); default the state folder. */
@@ -32,7 +32,7 @@ export async function caSignCommand(csrPath: string, options: CaSignOptions): Pr
     return caSign(csrPath, options);
   } catch (error) {
     // --json: one document for every outcome, as enable's (the Ansible role reads the error from it).
-    if (options.json) printJsonFailure(error, () => ({ certificate: resolve(options.out), changed: false }));
+    if (options.json) printJsonFailureOf('ca sign', error, { certificate: resolve(options.out) });
     throw error;
   }
 }
@@ -65,7 +65,7 @@ function caSign(csrPath: string, options: CaSignOptions): number {
     fingerprint: fingerprintOfDer(cert.raw),
     changed: mismatch !== undefined,
   };
-  if (options.json) printJsonReport(report);
+  if (options.json) printJson('ca sign', report, { exitCode: 0, changed: report.changed });
   else {
     const what = report.changed ? `Wrote ${out} (${existing === undefined ? 'new' : `replaced: ${mismatch}`})` : `${out} already answers ${csrFile} (this CA, this key, these names, valid beyond ${options.renewWithin} days); nothing was written`;
     process.stdout.write(

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { inspectCertificateFiles, type FileInput, type Inspection } from '../certs/inspect.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
+import { printJson } from './jsonReport.js';
 
 export interface CertInspectOptions {
   host?: string[];
@@ -33,10 +34,11 @@ export async function certInspectCommand(files: string[], options: CertInspectOp
   });
   const unreadable = inspection.problems.filter((p) => p.id === 'NOT_PEM');
   const failing = inspection.problems.filter((p) => p.id !== 'CERT_EXPIRES_SOON');
-  if (options.json) process.stdout.write(JSON.stringify({ ...inspection, sound: failing.length === 0 }, null, 2) + '\n');
+  const exitCode = unreadable.length > 0 ? ExitCode.usage : failing.length > 0 ? ExitCode.checkFailed : ExitCode.ok;
+  // The problems are this command's findings (same id, severity, message, fix); `problems` stays for scripts that read it.
+  if (options.json) printJson('cert inspect', { ...inspection, sound: failing.length === 0 }, { exitCode, findings: inspection.problems });
   else process.stdout.write(render(inspection, makeStyle(colourWanted(options.color, process.stdout))));
-  if (unreadable.length > 0) return ExitCode.usage;
-  return failing.length > 0 ? ExitCode.checkFailed : ExitCode.ok;
+  return exitCode;
 }
 
 function render(inspection: Inspection, s: Style): string {

@@ -23,7 +23,7 @@ import { resolveConnectionTarget, type ConnectionFlags } from '../server/connect
 import { discoverServerFacts } from '../server/facts.js';
 import { checkLocality } from '../server/locality.js';
 import { withSpinner } from '../ui/spinner.js';
-import { printJsonFailure, printJsonReport } from './jsonReport.js';
+import { printJson, printJsonFailureOf } from './jsonReport.js';
 
 export interface CertRequestOptions extends ConnectionFlags {
   outDir: string;
@@ -45,7 +45,7 @@ export async function certRequestCommand(options: CertRequestOptions): Promise<n
     return await certRequest(options);
   } catch (error) {
     // --json: one document for every outcome, as enable's (the Ansible role reads the error from it).
-    if (options.json) printJsonFailure(error, () => ({ key: join(resolve(options.outDir), 'server.key'), csr: join(resolve(options.outDir), 'server.csr'), changed: false }));
+    if (options.json) printJsonFailureOf('cert request', error, { key: join(resolve(options.outDir), 'server.key'), csr: join(resolve(options.outDir), 'server.csr') });
     throw error;
   }
 }
@@ -74,7 +74,7 @@ async function certRequest(options: CertRequestOptions): Promise<number> {
   if (csrPem) writeRequestFiles(dir, owner, decision.key === 'new' ? { keyPath, keyPem } : undefined, { csrPath, csrPem });
 
   const report = { key: keyPath, csr: csrPath, names: namesByKind(names), keyType: describeKeySpec(key), changed: csrPem !== undefined };
-  if (options.json) printJsonReport(report);
+  if (options.json) printJson('cert request', report, { exitCode: 0, changed: report.changed });
   else {
     const listed = names.map((n) => n.replace(/^(DNS|IP):/, '')).join(', ');
     process.stdout.write(

@@ -17,6 +17,7 @@ import { ExitCode, OperationalError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomicWrite.js';
 import { stateDirPath } from '../files/stateDir.js';
 import { withSpinner } from '../ui/spinner.js';
+import { printJson } from './jsonReport.js';
 
 export interface ClientCertOptions {
   outDir: string;
@@ -59,7 +60,7 @@ export async function clientCertCommand(name: string, options: ClientCertOptions
   const summary = summarizeCertificate(new X509Certificate(certificatePem));
   if (options.json) {
     const document = { certificate: files.certPath, key: files.keyPath, pk8: files.pk8Path, ca: files.caPath, commonName: name, keyType: describeKeySpec(key), notAfter: summary.notAfter, fingerprintSha256: summary.fingerprintSha256, libpq: libpqParameters(files), jdbc: jdbcParameters(files) };
-    process.stdout.write(JSON.stringify(document, null, 2) + '\n');
+    printJson('client-cert', document, { exitCode: ExitCode.ok, changed: true });
   } else {
     process.stdout.write(
       [

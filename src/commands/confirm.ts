@@ -7,7 +7,7 @@ import { confirmPendingRun, emptyConfirmReport, type ConfirmReport } from '../fl
 import { watchDeadline } from '../flow/confirm/deadline.js';
 import { withClient } from '../server/connect.js';
 import { resolveConnectionTarget, type ConnectionFlags, type ConnectionTarget } from '../server/connectionTarget.js';
-import { printJsonFailure, printJsonReport } from './jsonReport.js';
+import { printJson, printJsonFailureOf } from './jsonReport.js';
 
 export interface ConfirmFlags extends ConnectionFlags {
   json?: boolean;
@@ -18,11 +18,11 @@ export async function confirmCommand(flags: ConfirmFlags): Promise<number> {
   try {
     report = await confirmWith(resolveConnectionTarget(flags));
   } catch (error) {
-    if (flags.json) printJsonFailure(error, emptyConfirmReport);
+    if (flags.json) printJsonFailureOf('confirm', error, emptyConfirmReport());
     throw error;
   }
   if (flags.json) {
-    printJsonReport(report);
+    printJson('confirm', report, { exitCode: report.exitCode, changed: report.changed, error: report.error });
     process.stderr.write(`${report.message}\n`);
   } else process.stdout.write(`${report.message}\n`);
   return report.exitCode;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startThrowawayCluster, cleanEnv } from '../cluster/throwaway.js';
-import { ExitCode, OperationalError } from '../errors.js';
+import { ExitCode, OperationalError, UsageError } from '../errors.js';
 import { colourWanted, makeStyle } from '../ui/style.js';
 
 const demoHba = `# pg_hba.conf of the demo cluster: loopback, plus an application network reached without TLS
@@ -18,7 +18,9 @@ host    all   all   0.0.0.0/0         trust
 host    replication  all  0.0.0.0/0   trust
 `;
 
-export async function demoCommand(options: { color?: boolean; binDir?: string }): Promise<number> {
+export async function demoCommand(options: { color?: boolean; json?: boolean; binDir?: string }): Promise<number> {
+  // A walk-through for a person at a terminal: its output is the other commands' text.
+  if (options.json) throw new UsageError('pgssl demo is a walk-through for a terminal and has no --json; nothing was started. Run it without --json, or run pgssl status --json / pgssl enable --json against a server.');
   const style = makeStyle(colourWanted(options.color, process.stdout));
   const say = (text: string) => process.stdout.write(`\n${style.bold(`▶ ${text}`)}\n`);
   say('Starting a throwaway PostgreSQL cluster');

@@ -35,10 +35,10 @@ export async function disableCommand(flags: DisableFlags): Promise<number> {
       view: textView(out, style),
     });
   } catch (error) {
-    if (flags.json) printJsonFailure(error, () => emptyDisableReport(Boolean(flags.dryRun)));
+    if (flags.json) printJsonFailure('disable', error, () => emptyDisableReport(Boolean(flags.dryRun)));
     throw error;
   }
-  if (flags.json) printJsonReport(report);
+  if (flags.json) printJsonReport('disable', report);
   else out.write(summary(report, style));
   return report.exitCode;
 }

@@ -111,10 +111,10 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
     });
   } catch (error) {
     // --json: one document for every outcome; a failure before the run began still gets one.
-    if (flags.json) printJsonFailure(error, () => emptyReport(Boolean(flags.dryRun)));
+    if (flags.json) printJsonFailure('enable', error, () => emptyReport(Boolean(flags.dryRun)));
     throw error;
   }
-  if (flags.json) printJsonReport(report);
+  if (flags.json) printJsonReport('enable', report);
   else out.write(summary(report, style));
   // The wizard waits for the verdict on a confirm window; --yes and scripts leave it to pgssl confirm.
   if (interactive && !flags.yes && report.confirm?.state === 'pending' && report.journal) {
@@ -129,7 +129,7 @@ async function inRecovery(target: ConnectionTarget, flags: EnableFlags): Promise
   try {
     return await withClient(target, async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0].r);
   } catch (error) {
-    if (flags.json) printJsonFailure(error, () => emptyReport(Boolean(flags.dryRun)));
+    if (flags.json) printJsonFailure('enable', error, () => emptyReport(Boolean(flags.dryRun)));
     throw error;
   }
 }
@@ -165,10 +165,10 @@ async function standbyCommand(flags: EnableFlags, target: ConnectionTarget, prim
       view: textView(out, style),
     });
   } catch (error) {
-    if (flags.json) printJsonFailure(error, () => emptyStandbyReport(Boolean(flags.dryRun)));
+    if (flags.json) printJsonFailure('enable', error, () => emptyStandbyReport(Boolean(flags.dryRun)));
     throw error;
   }
-  if (flags.json) printJsonReport(report);
+  if (flags.json) printJsonReport('enable', report);
   else out.write(standbySummary(report, style));
   return report.exitCode;
 }

@@ -14,6 +14,7 @@ import { unifiedDiff } from '../hba/diff.js';
 import { evaluateHba, type ConnectionAttempt } from '../hba/evaluate.js';
 import { diskReader, loadHba, overlayReader, type LoadedHba } from '../hba/load.js';
 import { planRewrite, type RewritePlan } from '../hba/rewrite.js';
+import { printJson } from './jsonReport.js';
 import { rewriteOptions, type HbaRewriteFlags } from './rewriteFlags.js';
 import { newestMajor, supportedMajors } from '../hba/syntax.js';
 import { colourDiff } from '../ui/diffColour.js';
@@ -55,21 +56,19 @@ export async function hbaCheckCommand(file: string, options: HbaCommonOptions & 
   const stuck = notRewritable(plan);
   const compliant = plan.changeCount === 0 && plan.holes.length === 0 && stuck.length === 0;
   if (options.json) {
-    process.stdout.write(
-      JSON.stringify(
-        {
-          file: resolve(file),
-          pgMajor: major,
-          files: loaded.files.map((f) => f.path),
-          rules: loaded.ruleCount,
-          plainRemote: plan.changes.map((c) => ({ file: c.file, line: c.line, text: c.before })),
-          holes: plan.holes.map((r) => ({ file: r.file, line: r.line, type: r.type, text: describeRule(r) })),
-          notRewritable: stuck.map((r) => ({ file: r.file, line: r.line, text: describeRule(r) })),
-          compliant,
-        },
-        null,
-        2,
-      ) + '\n',
+    printJson(
+      'hba check',
+      {
+        file: resolve(file),
+        pgMajor: major,
+        files: loaded.files.map((f) => f.path),
+        rules: loaded.ruleCount,
+        plainRemote: plan.changes.map((c) => ({ file: c.file, line: c.line, text: c.before })),
+        holes: plan.holes.map((r) => ({ file: r.file, line: r.line, type: r.type, text: describeRule(r) })),
+        notRewritable: stuck.map((r) => ({ file: r.file, line: r.line, text: describeRule(r) })),
+        compliant,
+      },
+      { exitCode: compliant ? ExitCode.ok : ExitCode.checkFailed },
     );
   } else {
     const s = style(options);
@@ -104,7 +103,9 @@ export async function hbaRewriteCommand(file: string, options: HbaRewriteCommand
   const plan = planRewrite(loaded, rewriteOptions(options));
   const backups = options.write ? writePlan(plan) : [];
   if (options.json) {
-    process.stdout.write(JSON.stringify(rewriteReport(plan, backups, Boolean(options.write)), null, 2) + '\n');
+    // diffs: what --write changed, or (without it) would change.
+    const diffs = plan.files.map((f) => ({ path: f.path, diff: unifiedDiff(f.path, f.before, f.after) }));
+    printJson('hba rewrite', rewriteReport(plan, backups, Boolean(options.write)), { exitCode: ExitCode.ok, changed: Boolean(options.write) && plan.files.length > 0, diffs });
   } else if (options.diff) {
     const s = style(options);
     for (const changed of plan.files) process.stdout.write(colourDiff(unifiedDiff(changed.path, changed.before, changed.after), s));
@@ -184,7 +185,7 @@ export async function hbaExplainCommand(options: HbaExplainOptions): Promise<num
   const describe = (e: typeof before) => (e.rule ? `${e.verdict === 'allow' ? 'allowed' : 'rejected'} by ${describeRule(e.rule)} (${e.rule.method})` : 'rejected: no rule matches');
   if (options.json) {
     const view = (e: typeof before) => ({ verdict: e.verdict, rule: e.rule ? { file: e.rule.file, line: e.rule.line, type: e.rule.type, method: e.rule.method } : null, uncertain: e.uncertain.map((r) => `${r.file}:${r.line}`) });
-    process.stdout.write(JSON.stringify({ attempt, before: view(before), afterRewrite: view(after) }, null, 2) + '\n');
+    printJson('hba explain', { attempt, before: view(before), afterRewrite: view(after) }, { exitCode: ExitCode.ok });
   } else {
     const who = `${options.user}@${options.db} ${attempt.local ? 'over the local socket' : `from ${options.addr}`}${attempt.local ? '' : options.ssl ? ' with TLS' : ' without TLS'}`;
     const lines = [`${who}:`, `  now:               ${describe(before)}`, `  after the rewrite: ${describe(after)}`];

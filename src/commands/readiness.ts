@@ -1,11 +1,12 @@
 /** `pgssl readiness`: options → assessReadiness → text or JSON, and the exit code (0 ready, 3 someone would be refused). */
-import { ExitCode, PgsslError, reportedError } from '../errors.js';
+import { reportedError } from '../errors.js';
 import { assessReadiness } from '../readiness/assess.js';
 import { failedReadinessReport, verdictText, type ReadinessReport, clientText } from '../readiness/report.js';
 import type { JudgedClient } from '../readiness/verdicts.js';
 import { withClient } from '../server/connect.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
+import { exitCodeOf, printJson } from './jsonReport.js';
 import { rewriteOptions, type HbaRewriteFlags } from './rewriteFlags.js';
 
 export { parseDuration } from '../readiness/duration.js';
@@ -24,10 +25,13 @@ export async function readinessCommand(flags: ReadinessFlags): Promise<number> {
     const target = resolveConnectionTarget(flags);
     report = await withClient(target, (client) => assessReadiness(client, target, { rewrite: rewriteOptions(flags), forSeconds: flags.forSeconds, logFiles: flags.log }));
   } catch (error) {
-    if (flags.json) process.stdout.write(JSON.stringify(failedReadinessReport(error instanceof PgsslError ? error.exitCode : ExitCode.operational, reportedError(error)), null, 2) + '\n');
+    if (flags.json) {
+      const failed = failedReadinessReport(exitCodeOf(error), reportedError(error));
+      printJson('readiness', failed, { exitCode: failed.exitCode, error: failed.error });
+    }
     throw error;
   }
-  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (flags.json) printJson('readiness', report, { exitCode: report.exitCode });
   else process.stdout.write(renderReadiness(report, makeStyle(colourWanted(flags.color, process.stdout))));
   return report.exitCode;
 }

@@ -18,6 +18,7 @@ import { resolveConnectionTarget, type ConnectionFlags } from '../server/connect
 import { textView, type EnableView } from '../ui/enableView.js';
 import { interactivePrompter, nonInteractivePrompter, type Prompter } from '../ui/prompter.js';
 import { colourWanted, makeStyle } from '../ui/style.js';
+import { exitCodeOf, printJson } from './jsonReport.js';
 
 export interface RollbackFlags extends ConnectionFlags {
   json?: boolean;
@@ -41,12 +42,12 @@ export async function rollbackCommand(flags: RollbackFlags): Promise<number> {
     report.exitCode = flags.pgdata ? await offline(flags.pgdata, asked, report, view, prompter) : await online(flags, asked, report, view, prompter);
   } catch (error) {
     report.error = reportedError(error);
-    report.exitCode = error instanceof PgsslError ? error.exitCode : ExitCode.operational;
-    if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    report.exitCode = exitCodeOf(error);
+    if (flags.json) printJson('rollback', report, { exitCode: report.exitCode, changed: report.changed, error: report.error });
     throw error;
   }
   report.ok = report.exitCode === ExitCode.ok;
-  if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (flags.json) printJson('rollback', report, { exitCode: report.exitCode, changed: report.changed });
   return report.exitCode;
 }
 

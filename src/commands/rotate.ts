@@ -70,10 +70,10 @@ export async function rotateCommand(flags: RotateFlags): Promise<number> {
       view: textView(out, style),
     });
   } catch (error) {
-    if (flags.json) printJsonFailure(error, () => emptyRotateReport(Boolean(flags.dryRun), check, Boolean(ca)));
+    if (flags.json) printJsonFailure('rotate', error, () => emptyRotateReport(Boolean(flags.dryRun), check, Boolean(ca)));
     throw error;
   }
-  if (flags.json) printJsonReport(report);
+  if (flags.json) printJsonReport('rotate', report);
   else if (report.due !== false || flags.verbose) out.write(summary(report, style));
   return report.exitCode;
 }

@@ -8,6 +8,7 @@ import { buildStatusReport } from '../status/report.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
 import { colourWanted, makeStyle } from '../ui/style.js';
 import { reportError } from '../ui/reportError.js';
+import { jsonDocument, printJson } from './jsonReport.js';
 
 export type StatusFormat = 'text' | 'json' | 'prometheus';
 
@@ -39,8 +40,11 @@ export async function statusCommand(options: StatusOptions): Promise<number> {
   }
   const evidence = await collectStatusEvidence(target, now);
   const report = buildStatusReport(evidence, { now, expiryWarnDays: options.expiryWarnDays });
-  if (format === 'json') emit(JSON.stringify(report, null, 2) + '\n', options.output);
-  else emit(renderStatus(report, makeStyle(colourWanted(options.color && !options.output, process.stdout))), options.output);
+  if (format === 'json') {
+    const common = { exitCode: report.exitCode, findings: report.findings };
+    if (options.output) emit(JSON.stringify(jsonDocument('status', report, common), null, 2) + '\n', options.output);
+    else printJson('status', report, common);
+  } else emit(renderStatus(report, makeStyle(colourWanted(options.color && !options.output, process.stdout))), options.output);
   return report.exitCode;
 }
 

@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
+import { assertValidJsonDocument } from '../support/jsonSchema.js';
 import { repoRoot } from '../support/pgbin.js';
 import { tempDir } from '../support/tempDir.js';
 
@@ -19,6 +20,7 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
     assert.doesNotMatch(listing, /package\/dist\/test\//, 'tests are not shipped');
     assert.match(listing, /package\/dist\/bundle\/certs\.cjs/, 'the certificate commands\' bundle');
     assert.doesNotMatch(listing, /pgssl-linux-x64|package\/dist\/sea\//, 'the single executable is a separate download, not in the npm package');
+    assert.match(listing, /package\/schemas\/common\.schema\.json/, 'the --json schemas are shipped');
     const app = join(work, 'app');
     execFileSync('mkdir', [app]);
     writeFileSync(join(app, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}');
@@ -41,6 +43,10 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
     const down = spawnSync(join(app, 'node_modules', '.bin', 'pgssl'), ['status', '-h', '127.0.0.1', '-p', '1'], { encoding: 'utf8' });
     assert.equal(down.status, 1);
     assert.match(down.stderr, /connection refused/);
+    // --json from the installed package: its version comes from the installed package.json.
+    const downJson = spawnSync(join(app, 'node_modules', '.bin', 'pgssl'), ['status', '-h', '127.0.0.1', '-p', '1', '--json'], { encoding: 'utf8' });
+    assert.equal(downJson.status, 1);
+    assert.deepEqual(assertedDocument(downJson.stdout), { pgssl: version, command: 'status', ok: false, exitCode: 1, errorId: 'OPERATIONAL' });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -93,3 +99,10 @@ it('npm install --global of the tarball, scripts allowed: none of its scripts ru
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+/** The fields this test cares about, from a --json document validated against its schema. */
+function assertedDocument(stdout: string) {
+  const document = JSON.parse(stdout);
+  assertValidJsonDocument(document, 'the installed pgssl');
+  return { pgssl: document.pgssl, command: document.command, ok: document.ok, exitCode: document.exitCode, errorId: document.error?.id };
+}

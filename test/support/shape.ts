@@ -60,7 +60,9 @@ export const findingShape: Shape = {
 };
 
 export const statusReportShape: Shape = {
-  pgssl: { command: oneOf('status'), reportVersion: oneOf(1) },
+  pgssl: 'string',
+  command: oneOf('status'),
+  schemaVersion: oneOf(1),
   checkedAt: 'string',
   connection: { host: 'string', port: 'number', user: 'string', database: 'string', tls: 'boolean' },
   server: {
