@@ -97,9 +97,9 @@ describe('the server commands, on one cluster: enable, rotate, rollback, disable
     assert.equal(doc.findings.length, doc.compliance.findings.length);
   });
 
-  it('rotate --ca (not implemented): exit 2 before anything starts, nothing changed', async () => {
+  it('rotate --ca --finish with no overlap begun: exit 2, nothing changed', async () => {
     const before = await snapshot(cluster);
-    failure(await pgssl(['rotate', '--ca', '--json']), 'rotate', 2, 'BAD_INPUT', /not implemented yet/);
+    failure(await pgssl(['rotate', '--ca', '--finish', '--yes', '--json']), 'rotate', 2, 'BAD_INPUT', /no CA rotation in progress to finish.*nothing was changed/);
     assert.deepEqual(await snapshot(cluster), before);
   });
 
