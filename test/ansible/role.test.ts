@@ -219,7 +219,7 @@ describe('the Ansible role against three clusters', { skip: ansibleAvailable() ?
   it('installs the single-file executable as PREFIX/bin/pgssl', { timeout: minutes(15) }, async (t) => {
     const executable = join(repoRoot, 'dist', 'pgssl-linux-x64');
     if (!existsSync(executable)) {
-      t.skip('dist/pgssl-linux-x64 is not built in this checkout (npm run build:sea, from another branch)');
+      t.skip('dist/pgssl-linux-x64 is not built (npm run test:ansible builds it with npm run build:sea; a bare node --test run may not have)');
       return;
     }
     const prefix = tempDir('pgssl-ansible-sea');
