@@ -21,6 +21,7 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
     assert.match(listing, /package\/dist\/bundle\/certs\.cjs/, 'the certificate commands\' bundle');
     assert.doesNotMatch(listing, /pgssl-linux-x64|package\/dist\/sea\//, 'the single executable is a separate download, not in the npm package');
     assert.match(listing, /package\/schemas\/common\.schema\.json/, 'the --json schemas are shipped');
+    assert.match(listing, /package\/contrib\/systemd\/pgssl-rotate@\.timer/, 'the systemd units and the cron file are shipped');
     const app = join(work, 'app');
     execFileSync('mkdir', [app]);
     writeFileSync(join(app, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}');
