@@ -7,7 +7,7 @@
  * blog's RSA one-liner, and `node -e 0` (Node's start: pgssl's floor).
  * Aims (issue 9): ECDSA client-cert ≤ 1.30x node -e 0 and ≤ 0.60x the blog's
  * one-liner. pgssl's client-cert does a little more than its openssl row: it
- * also writes NAME.pk8.
+ * also writes NAME.pk8. Run without NODE_EXTRA_CA_CERTS (bench/run.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +32,8 @@ export function benchCerts(repoRoot: string, rounds = Number(process.env.BENCH_R
     mkdirSync(join(dir, 'out'));
     const candidates: Record<string, () => string> = {
       'node -e 0': () => `${node} -e 0`,
+      // What any certificate tool on Node pays before its own code: Node's start and its crypto module.
+      "node -e \"require('node:crypto')\"": () => `${node} -e "require('node:crypto')"`,
       'pgssl ca init (ECDSA P-256)': () => `${pgssl} ca init --dir ${d(`ca-run-${caRuns++}`)}`,
       'openssl req -x509 CA (P-256)': () => `cd ${quote(dir)} && openssl req -x509 ${ecdsa} -nodes -keyout r-ca.key -out r-ca.crt -days 3650 -subj '/CN=pgssl CA/O=pgssl'`,
       'pgssl client-cert (ECDSA P-256)': () => `${pgssl} client-cert alice --dir ${d('ca-ecdsa')} --out-dir ${d('out')} --force`,

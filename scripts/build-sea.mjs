@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
+import { inlineLazyRequires, lazyChildProcessInCommander } from './esbuild-plugins.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = join(root, 'dist', 'sea');
@@ -38,29 +39,8 @@ globalThis[Symbol.for('pgssl.bundled')] = {
   commands: () => require('./dist/src/commands/all.js'),
   certCommands: () => require('./dist/src/commands/certs.js'),
 };
-require('./dist/src/cli.cjs');
+require('./dist/src/cli.cjs').main(process.argv);
 `;
-
-/**
- * The ES modules load CommonJS packages lazily with createRequire(import.meta.url)
- * (src/server/connect.ts: pg; src/certs/der.ts: node-forge's asn1): esbuild
- * cannot follow that call, so it becomes a plain require() it bundles. Any
- * other createRequire call would load from disk at run time, where the
- * executable has no node_modules: the build stops instead.
- */
-const inlineLazyRequires = {
-  name: 'inline-lazy-requires',
-  setup(builder) {
-    builder.onLoad({ filter: /[/\\]dist[/\\]src[/\\].*\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const contents = source.replace(/createRequire\(import\.meta\.url\)\((['"][^'"]+['"])\)/g, 'require($1)');
-      const left = /createRequire\(import\.meta\.url\)\(/.exec(contents);
-      // cluster/binaries.ts resolves the embedded PostgreSQL packages of a checkout: absent here, and it says so.
-      if (left && !/require\.resolve\(/.test(contents)) throw new Error(`${args.path}: createRequire(import.meta.url)(…) with a computed name cannot be bundled`);
-      return { contents, loader: 'js' };
-    });
-  },
-};
 
 const bundle = await build({
   absWorkingDir: root,
@@ -75,7 +55,7 @@ const bundle = await build({
   external: ['pg-native'],
   banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { 'import.meta.url': '__importMetaUrl' },
-  plugins: [inlineLazyRequires],
+  plugins: [inlineLazyRequires, lazyChildProcessInCommander],
   logLevel: 'warning',
 });
 // What stayed outside the script would have to be on disk at run time: only Node's

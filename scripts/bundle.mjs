@@ -1,26 +1,36 @@
 #!/usr/bin/env node
-// Bundles what the CLI loads after parsing its arguments (src/commands/all.ts,
-// as tsc compiled it into dist/src) into one CommonJS file,
-// dist/bundle/commands.cjs. Loading the enable command as ~70 separate ES
-// modules costs ~35 ms more than as one file (bench/enable.ts), and the CLI
-// (CommonJS, src/cli.cts) then require()s it instead of starting Node's ESM
-// loader: another ~40 ms off every command (bench/startup.ts, bench/certs.ts).
-// The certificate commands that need no server (src/commands/certs.ts) get a
-// bundle of their own, dist/bundle/certs.cjs: parsing all of commands.cjs
-// was ~45 ms of client-cert's ~250 (bench/certs.ts).
-// The code is the same, type-checked and compiled by tsc first. Packages load
-// from node_modules, except chalk: ESM-only, so require() cannot load it on
-// Node 20, and it is small enough to bundle. @inquirer/prompts (ESM-only too)
-// is only ever import()ed, which works from CommonJS.
+// The files bin/pgssl runs (issue 9: start-up is mostly loading code), made
+// from what tsc compiled into dist/src, so the code is the same, type-checked:
+//  - dist/bundle/cli.cjs: the commander program (src/cli.cts) with commander;
+//  - dist/bundle/commands.cjs: every command (src/commands/all.ts) with pg;
+//  - dist/bundle/certs.cjs: the certificate commands that need no server
+//    (src/commands/certs.ts), with node-forge's ASN.1 layer: a sixth the size.
+// One file per job loads faster than the ~70 ES modules and ~40 package files
+// behind it (no module resolution, no ESM loader), and each gets V8's code
+// cache beside it, NAME.cjs.cache (src/bundleLoader.cts), so a command does
+// not compile them again. Every package is inside (the wizard's prompts too,
+// ESM made CommonJS by esbuild) but pg's optional native binding, which pgssl
+// never loads; no import() is left, which code from the cache could not run. dist/bundle/contents.json lists the package files in each
+// bundle (test/e2e/bundles.test.ts holds the certificate bundle to its list).
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { inlineLazyRequires, lazyChildProcessInCommander } from './esbuild-plugins.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+const bundles = {
+  'cli.cjs': 'dist/src/cli.cjs',
+  'commands.cjs': 'dist/src/commands/all.js',
+  'certs.cjs': 'dist/src/commands/certs.js',
+};
 
-for (const [entry, outfile] of [
-  ['dist/src/commands/all.js', 'dist/bundle/commands.cjs'],
-  ['dist/src/commands/certs.js', 'dist/bundle/certs.cjs'],
-]) {
-  await build({
+const contents = {};
+for (const [name, entry] of Object.entries(bundles)) {
+  const outfile = join(root, 'dist', 'bundle', name);
+  const result = await build({
     absWorkingDir: root,
     entryPoints: [entry],
     outfile,
@@ -28,10 +38,26 @@ for (const [entry, outfile] of [
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    external: ['pg', 'node-forge', 'node-forge/*', '@inquirer/prompts', 'commander'],
+    external: ['pg-native'],
     // createRequire(import.meta.url) in the ES modules: the bundle's own location.
     banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__importMetaUrl' },
+    plugins: [inlineLazyRequires, lazyChildProcessInCommander],
+    metafile: true,
     logLevel: 'warning',
   });
+  const outside = Object.values(result.metafile.outputs).flatMap((out) => out.imports).filter((i) => i.kind === 'dynamic-import' || (i.external && !(i.path.startsWith('node:') || builtinModules.includes(i.path) || i.path === 'pg-native')));
+  if (outside.length > 0) throw new Error(`${name} would load from outside itself: ${outside.map((i) => `${i.kind} ${i.path}`).join(', ')}`);
+  contents[name] = Object.keys(result.metafile.inputs)
+    .filter((input) => input.includes('node_modules/'))
+    .map((input) => input.slice(input.lastIndexOf('node_modules/') + 'node_modules/'.length))
+    .sort();
+  // The build's name, which its code cache must carry (src/bundleLoader.cts).
+  const code = readFileSync(outfile, 'utf8');
+  writeFileSync(outfile, `// pgssl-bundle ${createHash('sha256').update(code).digest('hex')}\n${code}`);
 }
+writeFileSync(join(root, 'dist', 'bundle', 'contents.json'), `${JSON.stringify(contents, null, 2)}\n`);
+
+// In a process of its own, with its output kept unless it fails: it runs commands.
+const training = spawnSync(process.execPath, [join(root, 'scripts', 'train-code-cache.cjs')], { cwd: root, encoding: 'utf8' });
+if (training.status !== 0) throw new Error(`writing the code caches failed (exit ${training.status}):\n${training.stdout}${training.stderr}`);

@@ -2,13 +2,15 @@
  * The commander program: flags → typed options → a command module, loaded
  * with import() only when its command runs, and the one top-level catch.
  *
- * This file alone is CommonJS (.cts): an ESM entry costs ~12 ms and commander's
- * ESM wrapper ~11 ms more, on a ~100 ms `node -e 0` (bench/startup.ts), which
- * would put `pgssl --version` past 1.3x. Everything it loads later is ESM.
+ * CommonJS (.cts), bundled with commander into dist/bundle/cli.cjs
+ * (scripts/bundle.mjs) and loaded with V8's code cache (src/bundleLoader.cts):
+ * an ESM entry and commander's ESM wrapper cost ~20 ms more. bin/pgssl and the
+ * single executable call main(); loading the file runs no command.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command as CommandType } from 'commander';
+import { loadBundle } from './bundleLoader.cjs';
 
 // Before commander loads: see startKeysEarly.
 const earlyKeys = startKeysEarly(process.argv.slice(2));
@@ -67,12 +69,12 @@ let useCertBundle = false;
 let commands: Promise<Commands> | undefined;
 function loadCommands(): Promise<Commands> {
   useCertBundle = false;
-  return (commands ??= Promise.resolve().then(() => bundled?.commands() ?? (require(join(__dirname, '..', 'bundle', 'commands.cjs')) as Commands)));
+  return (commands ??= Promise.resolve().then(() => bundled?.commands() ?? loadBundle<Commands>(join(__dirname, '..', 'bundle', 'commands.cjs'))));
 }
 let certCommands: Promise<CertCommands> | undefined;
 function loadCertCommands(): Promise<CertCommands> {
   useCertBundle = true;
-  return (certCommands ??= Promise.resolve().then(() => bundled?.certCommands() ?? (require(join(__dirname, '..', 'bundle', 'certs.cjs')) as CertCommands)));
+  return (certCommands ??= Promise.resolve().then(() => bundled?.certCommands() ?? loadBundle<CertCommands>(join(__dirname, '..', 'bundle', 'certs.cjs'))));
 }
 /** The option check and the error report, from the bundle the command's action uses (or used). */
 function loadShared(): Promise<Pick<CertCommands, 'optionProblems' | 'optionProblemsMessage' | 'reportError' | 'printJsonFailureOnce' | 'printJsonUsageFailure'>> {
@@ -105,7 +107,26 @@ function connectionFlags(options: Record<string, unknown>) {
   };
 }
 
-export function buildProgram(): Command {
+/**
+ * The functions that add the top-level commands, in --help's order, with the
+ * names each one adds (test/unit/cli-program.test.ts holds the names to what
+ * they add). `pgssl NAME …` builds only NAME's part: building all ~20
+ * commands and ~250 options took a few ms of every start (issue 9).
+ */
+const topLevelCommands: [names: string[], add: (program: Command) => void][] = [
+  [['status'], addStatusCommand],
+  [['enable', 'disable', 'rotate', 'confirm', 'confirm-deadline', 'rollback'], addEnableCommands],
+  [['readiness'], addReadinessCommand],
+  [['demo'], addDemoCommand],
+  [['hba'], addHbaCommands],
+  [['cert', 'client-cert', 'ca'], addCertCommands],
+  [['completion'], addCompletionCommand],
+];
+/** The completion script and `pgssl help X` read every command. */
+const needWholeProgram = new Set(['completion', 'help']);
+
+/** The program with every command, or, given the top-level name typed, with that command's part only. */
+export function buildProgram(typed?: string): Command {
   const program = new Command('pgssl')
     .description('Turn TLS on for a self-managed PostgreSQL server, in the safe order, and prove it is enforced.')
     .version(packageJson.version, '-V, --version', 'print the version')
@@ -130,6 +151,17 @@ Exit codes: 0 ok/compliant, 1 operational failure, 2 bad usage or input, 3 check
     )
     .hook('preAction', checkOptions);
 
+  const part = typed === undefined || needWholeProgram.has(typed) ? undefined : topLevelCommands.find(([names]) => names.includes(typed));
+  for (const [, add] of part ? [part] : topLevelCommands) add(program);
+  return program;
+}
+
+/** The first argument that is not an option: the top-level command, if one was typed (the program's own options take no value). */
+function topLevelName(argv: string[]): string | undefined {
+  return argv.slice(2).find((arg) => !arg.startsWith('-'));
+}
+
+function addStatusCommand(program: Command): void {
   addConnectionOptions(
     program
       .command('status')
@@ -154,9 +186,9 @@ With --format prometheus the metrics are written on exit 1 too (pgssl_status_suc
       const all = command.optsWithGlobals();
       process.exitCode = await statusCommand({ ...connectionFlags(options), json: all.json, color: all.color, expiryWarnDays: Number(options.expiryWarnDays), format: options.format, output: options.output });
     });
+}
 
-  addEnableCommands(program);
-  addReadinessCommand(program);
+function addDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('start a throwaway local cluster, run pgssl enable on it step by step, show the result, clean up')
@@ -166,10 +198,6 @@ With --format prometheus the metrics are written on exit 1 too (pgssl_status_suc
       const all = command.optsWithGlobals();
       process.exitCode = await demoCommand({ color: all.color, json: all.json, binDir: options.pgBin });
     });
-  addHbaCommands(program);
-  addCertCommands(program);
-  addCompletionCommand(program);
-  return program;
 }
 
 /** Generated from the program itself when it runs: commands added anywhere above complete without an edit. */
@@ -695,10 +723,11 @@ function typedCommand(program: Command, argv: string[]): string {
   return names.length > 0 && command.commands.length === 0 ? names.join(' ') : 'pgssl';
 }
 
-async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+/** The entry points (bin/pgssl, the single executable's script) call this; loading the file alone runs nothing. */
+export async function main(argv: string[]): Promise<void> {
   // `pgssl` alone on a terminal is the wizard (= pgssl enable asking every question).
   if (argv.length === 2 && process.stdin.isTTY && process.stdout.isTTY) argv = [...argv, 'enable'];
+  const program = buildProgram(topLevelName(argv));
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -715,5 +744,3 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = reportError(error);
   }
 }
-
-void main(process.argv);

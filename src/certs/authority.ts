@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../files/atomicWrite.js';
 import { buildCaCertificate, buildSelfSignedServerCertificate, buildServerCertificate, type Issuer } from './build.js';
 import { generateKeyPair, sameKeySpec, type KeyPairPem, type KeySpec } from './keys.js';
 import { signatureAlgorithmFor } from './signing.js';
-import { readPrivateKey } from './x509.js';
+import { readPrivateKey, type PrivateKeyReading } from './x509.js';
 
 export const caDays = 3650;
 
@@ -39,19 +39,24 @@ export function readCa(files: CaFiles): Issuer {
   } catch (error) {
     throw new UsageError(`cannot read the CA: ${(error as Error).message}`, { hint: 'Run as the user that created it, or give --ca-cert and --ca-key.' });
   }
+  return checkedCa(files, certificatePem, privateKeyPem);
+}
+
+/** readCa's checks, on texts already read (and parsed, when the caller did: caState). */
+function checkedCa(files: CaFiles, certificatePem: string, privateKeyPem: string, parsed?: { cert?: X509Certificate; key: PrivateKeyReading }): Issuer {
   let cert: X509Certificate;
   try {
-    cert = new X509Certificate(certificatePem);
+    cert = parsed?.cert ?? new X509Certificate(certificatePem);
   } catch (error) {
     throw new UsageError(`${files.certPath} is not a PEM certificate: ${(error as Error).message}`);
   }
-  const key = readPrivateKey(privateKeyPem);
+  const key = parsed?.key ?? readPrivateKey(privateKeyPem);
   if (key.kind !== 'key') throw new UsageError(`${files.keyPath} is not a usable private key${key.kind === 'encrypted' ? ' (it is passphrase-protected; pgssl needs it unencrypted, mode 0600)' : `: ${key.reason}`}`);
   signatureAlgorithmFor(key.key, `the CA key ${files.keyPath}`);
   if (!cert.ca) throw new UsageError(`${files.certPath} is not a CA certificate (basicConstraints CA:FALSE)`);
   if (!cert.checkPrivateKey(key.key)) throw new UsageError(`${files.keyPath} is not the private key of ${files.certPath}`);
   if (new Date(cert.validTo) < new Date()) throw new UsageError(`the CA certificate ${files.certPath} expired on ${new Date(cert.validTo).toISOString()}`);
-  return { certificatePem, privateKeyPem };
+  return { certificatePem, privateKeyPem, parsed: { certificate: cert, privateKey: key.key } };
 }
 
 /** What a CA folder holds. */
@@ -87,7 +92,7 @@ export function caState(files: CaFiles): CaState {
     return { state: 'half-written', reason: `${files.certPath} is not the certificate of ${files.keyPath} (a run was interrupted after writing a new ca.key, before its ca.crt)` };
   }
   try {
-    return { state: 'complete', ca: readCa(files) };
+    return { state: 'complete', ca: checkedCa(files, certText, keyText, { cert, key }) };
   } catch (error) {
     return { state: 'unusable', message: `${(error as Error).message}. Move ca.crt and ca.key out of the folder and run again to create a new CA (clients that trust the old ca.crt will need the new one), or give --ca-cert and --ca-key.` };
   }

@@ -22,6 +22,8 @@ export function prepareCertificateBuilder(): void {
 export interface Issuer {
   certificatePem: string;
   privateKeyPem: string;
+  /** The same two, parsed, when whoever read them did (readCa): not parsed again for each certificate signed. */
+  parsed?: { certificate: X509Certificate; privateKey: KeyObject };
 }
 
 export interface CertificateRequest {
@@ -81,14 +83,14 @@ export function buildServerCertificateForKey(request: Omit<CertificateRequest, '
 }
 
 /** What build reads: the subject's private key only when it signs itself. */
-type BuildRequest = Omit<CertificateRequest, 'keys'> & { keys: Pick<KeyPairPem, 'publicKeyPem'> & Partial<Pick<KeyPairPem, 'privateKeyPem'>> };
+type BuildRequest = Omit<CertificateRequest, 'keys'> & { keys: Pick<KeyPairPem, 'publicKeyPem'> & Partial<Pick<KeyPairPem, 'privateKeyPem' | 'privateKey'>> };
 
 function build(request: BuildRequest, issuer: Issuer | 'self', profile: Profile): string {
   const subjectKey = createPublicKey(request.keys.publicKeyPem);
   const spkiDer = subjectKey.export({ type: 'spki', format: 'der' });
-  const signer = signingKeyFrom(issuer === 'self' ? request.keys.privateKeyPem! : issuer.privateKeyPem, issuer === 'self' ? 'the new key' : 'the CA key');
+  const signer = signingKeyFrom(issuer === 'self' ? (request.keys.privateKey ?? request.keys.privateKeyPem!) : (issuer.parsed?.privateKey ?? issuer.privateKeyPem), issuer === 'self' ? 'the new key' : 'the CA key');
   const subject = nameOf(profile === 'ca' ? [[oid.commonName, request.commonName], [oid.organizationName, 'pgssl']] : [[oid.commonName, request.commonName]]);
-  const issuerCert = issuer === 'self' ? undefined : new X509Certificate(issuer.certificatePem);
+  const issuerCert = issuer === 'self' ? undefined : (issuer.parsed?.certificate ?? new X509Certificate(issuer.certificatePem));
   const issuerFields = issuerCert ? tbsFieldsOf(issuerCert.raw) : undefined;
   const algorithm = sequence([objectId(signer.algorithm.oid), ...(signer.algorithm.nullParameters ? [nullValue()] : [])]);
   const subjectKeyId = keyIdentifier(spkiDer);

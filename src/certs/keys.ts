@@ -1,11 +1,12 @@
 /**
- * Key pairs from Node's native, asynchronous generator (OpenSSL underneath):
- * ECDSA P-256 by default (what CloudNativePG and Crunchy PGO issue, supported
- * by every libpq, pgJDBC, Npgsql, node-pg and Go client; ~0.1 ms to make), or
+ * Key pairs from Node's native generator (OpenSSL underneath): ECDSA P-256 by
+ * default (what CloudNativePG and Crunchy PGO issue, supported by every
+ * libpq, pgJDBC, Npgsql, node-pg and Go client; ~0.1 ms to make, so made on
+ * the spot: starting libuv's thread pool for it took ten times longer), or
  * RSA with --key-type rsa (~85 ms and very variable for 2048 bits, on
  * libuv's thread pool so the event loop stays free and two keys use two cores).
  */
-import { generateKeyPair as generateNativeKeyPair } from 'node:crypto';
+import { generateKeyPair as generateNativeKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { UsageError } from '../errors.js';
 
 export const rsaSizes = [2048, 3072, 4096] as const;
@@ -26,6 +27,8 @@ export interface KeyPairPem {
   /** SubjectPublicKeyInfo PEM. */
   publicKeyPem: string;
   spec: KeySpec;
+  /** The private key itself, when it was made here: other encodings (client-cert's PKCS#8 DER) and signing need not parse the PEM again. */
+  privateKey?: KeyObject;
 }
 
 /**
@@ -57,10 +60,16 @@ export function describeKeySpec(spec: KeySpec): string {
 
 export function generateKeyPair(spec: KeySpec): Promise<KeyPairPem> {
   const encodings = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
+  if (spec.type === 'ecdsa') {
+    try {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: spec.curve });
+      return Promise.resolve({ privateKeyPem: privateKey.export(encodings.privateKeyEncoding) as string, publicKeyPem: publicKey.export(encodings.publicKeyEncoding) as string, spec, privateKey });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   return new Promise((resolve, reject) => {
-    const done = (error: Error | null, publicKeyPem: string, privateKeyPem: string) => (error ? reject(error) : resolve({ privateKeyPem, publicKeyPem, spec }));
-    if (spec.type === 'rsa') generateNativeKeyPair('rsa', { modulusLength: spec.bits, ...encodings }, done);
-    else generateNativeKeyPair('ec', { namedCurve: spec.curve, ...encodings }, done);
+    generateNativeKeyPair('rsa', { modulusLength: spec.bits, ...encodings }, (error: Error | null, publicKeyPem: string, privateKeyPem: string) => (error ? reject(error) : resolve({ privateKeyPem, publicKeyPem, spec })));
   });
 }
 

@@ -14,7 +14,7 @@ import { hbaUserField, jdbcParameters, jdbcUrl, libpqParameters, psqlLine, type 
 import { describeKeySpec, generateKeyPair, keySpecFrom } from '../certs/keys.js';
 import { summarizeCertificate } from '../certs/x509.js';
 import { ExitCode, OperationalError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../files/atomicWrite.js';
+import { writeFilesAtomic } from '../files/atomicWrite.js';
 import { stateDirPath } from '../files/stateDir.js';
 import { withSpinner } from '../ui/spinner.js';
 import { printJson } from './jsonReport.js';
@@ -48,11 +48,13 @@ export async function clientCertCommand(name: string, options: ClientCertOptions
   const keys = key.type === 'rsa' ? await withSpinner(`generating an ${describeKeySpec(key)} key for ${name}`, generating) : await generating;
   // Built (and so checked: name, validity) before anything is written.
   const certificatePem = buildClientCertificate({ commonName: name, days: options.days, keys }, ca);
-  const pk8 = createPrivateKey(keys.privateKeyPem).export({ type: 'pkcs8', format: 'der' });
+  const pk8 = (keys.privateKey ?? createPrivateKey(keys.privateKeyPem)).export({ type: 'pkcs8', format: 'der' });
   try {
-    writeFileAtomic(files.keyPath, keys.privateKeyPem, { mode: 0o600 });
-    writeFileAtomic(files.pk8Path, pk8, { mode: 0o600 });
-    writeFileAtomic(files.certPath, certificatePem, { mode: 0o644 });
+    writeFilesAtomic([
+      { path: files.keyPath, data: keys.privateKeyPem, options: { mode: 0o600 } },
+      { path: files.pk8Path, data: pk8, options: { mode: 0o600 } },
+      { path: files.certPath, data: certificatePem, options: { mode: 0o644 } },
+    ]);
   } catch (error) {
     throw new OperationalError(`${(error as Error).message}. Run as a user who may write to ${resolve(options.outDir)}, or give another --out-dir.`, { cause: error });
   }

@@ -22,6 +22,22 @@ export interface StreamedContent {
 
 /** Writes `data` to `path` atomically. Throws with the path in the message; leaves no temp file behind. */
 export function writeFileAtomic(givenPath: string, data: string | Buffer | StreamedContent, options: WriteOptions): void {
+  syncDirectory(replaceFile(givenPath, data, options));
+}
+
+/**
+ * Several files, each atomically as writeFileAtomic does and in this order,
+ * with one folder fsync per folder at the end instead of one per file: for
+ * files that belong together (client-cert's key, PKCS#8 key and certificate).
+ * A crash before the end may keep some of the new files and not others.
+ */
+export function writeFilesAtomic(files: { path: string; data: string | Buffer; options: WriteOptions }[]): void {
+  const folders = new Set(files.map((file) => replaceFile(file.path, file.data, file.options)));
+  for (const folder of folders) syncDirectory(folder);
+}
+
+/** The temp file, its fsync and the rename; returns the folder whose entry changed. */
+function replaceFile(givenPath: string, data: string | Buffer | StreamedContent, options: WriteOptions): string {
   const path = writeTarget(givenPath);
   const temp = join(dirname(path), `.${basename(path)}.pgssl-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
@@ -41,7 +57,7 @@ export function writeFileAtomic(givenPath: string, data: string | Buffer | Strea
     } catch {}
     throw new Error(`could not write ${path === givenPath ? path : `${givenPath} (a link to ${path})`}: ${(error as Error).message}`, { cause: error });
   }
-  syncDirectory(dirname(path));
+  return dirname(path);
 }
 
 export function syncDirectory(dir: string): void {

@@ -55,7 +55,7 @@ export function interactivePrompter(): Prompter {
       throw error;
     }
   };
-  const prompts = () => import('@inquirer/prompts');
+  const prompts = () => import('./prompts.js');
   return {
     interactive: true,
     confirm: (q) => cancelOnCtrlC(async () => (await prompts()).confirm({ message: q.message, default: q.default })),

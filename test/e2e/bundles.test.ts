@@ -1,63 +1,102 @@
 /**
- * Which bundle a command loads (src/cli.cts, scripts/bundle.mjs): the
- * certificate commands that need no server run from dist/bundle/certs.cjs
- * alone, without commands.cjs, pg or the prompts (and of node-forge only its ASN.1 layer) (issue 9: loading code was
- * most of client-cert's start-up); their errors are still reported as
- * pgssl's own (exit 2, the message), not as "unexpected error", since the
- * option check, the command and the report come from the same bundle.
+ * What a command loads (src/cli.cts, src/bundleLoader.cts, scripts/bundle.mjs):
+ * bin/pgssl runs dist/bundle/cli.cjs; the certificate commands that need no
+ * server run from certs.cjs alone, without commands.cjs (issue 9: loading
+ * code was most of client-cert's start-up); every package is inside the
+ * bundles, so no file of node_modules is read; each bundle is compiled from
+ * V8's code cache the build wrote, and without a usable cache it still runs.
+ * Errors of the certificate commands are still reported as pgssl's own (exit
+ * 2, the message), not as "unexpected error", since the option check, the
+ * command and the report come from the same bundle.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pgsslBin } from '../support/cli.js';
 import { cleanEnv } from '../support/cluster.js';
+import { repoRoot } from '../support/pgbin.js';
 import { tempDir } from '../support/tempDir.js';
 
 const work = tempDir('pgssl-bundles');
-const loadedList = join(work, 'loaded.cjs');
-// Preloaded into the CLI's process: prints every file require() loaded, at exit.
-writeFileSync(loadedList, "const M = require('module'); const seen = new Set(); const load = M._load; M._load = function (request, parent) { try { seen.add(M._resolveFilename(request, parent)); } catch {} return load.apply(this, arguments); }; process.on('exit', () => process.stderr.write(`loaded: ${[...seen].join(' ')}\\n`));\n");
+const report = join(work, 'loaded.cjs');
+// Preloaded into the CLI's process: at exit, every module file in require.cache (the bundles
+// are there too) and, per bundle, whether V8 took its code cache (src/bundleLoader.cts's registry).
+writeFileSync(
+  report,
+  "process.on('exit', () => { const bundles = globalThis[Symbol.for('pgssl.bundles')] ?? new Map(); process.stderr.write(`loaded: ${Object.keys(require.cache).join(' ')}\\ncache: ${[...bundles].map(([file, b]) => `${file.slice(file.lastIndexOf('/') + 1)}=${b.codeCacheUsed}`).join(' ')}\\n`); });\n",
+);
 
-function run(args: string[]) {
-  const result = spawnSync(process.execPath, ['--require', loadedList, pgsslBin, ...args], { env: cleanEnv({ HOME: work, PGSSL_STATE_DIR: join(work, 'state') }), encoding: 'utf8', timeout: 60_000 });
+function run(args: string[], env: Record<string, string> = {}, bin = pgsslBin) {
+  const result = spawnSync(process.execPath, ['--require', report, bin, ...args], { env: cleanEnv({ HOME: work, PGSSL_STATE_DIR: join(work, 'state'), ...env }), encoding: 'utf8', timeout: 60_000 });
   const loaded = /^loaded: (.*)$/m.exec(result.stderr)?.[1].split(' ') ?? [];
-  return { ...result, loaded, bundles: loaded.filter((file) => file.includes('/dist/bundle/')).map((file) => file.slice(file.lastIndexOf('/') + 1)) };
+  const cache = Object.fromEntries((/^cache: (.*)$/m.exec(result.stderr)?.[1].split(' ').filter(Boolean) ?? []).map((entry) => entry.split('=')));
+  return { ...result, loaded, cache, bundles: loaded.filter((file) => file.includes('/dist/bundle/')).map((file) => file.slice(file.lastIndexOf('/') + 1)) };
 }
 
-describe('the certificate commands load certs.cjs only', () => {
-  it('ca init, client-cert and cert inspect: certs.cjs, no commands.cjs, pg or prompts, of forge only its ASN.1 layer', () => {
+describe('the bundles', () => {
+  it('ca init, client-cert and cert inspect: cli.cjs and certs.cjs, both from their code cache, no file of node_modules', () => {
     const ca = join(work, 'ca');
     // cert inspect exits 3 here: a client certificate is a problem as a server certificate.
     for (const [args, status] of [[['ca', 'init', '--dir', ca], 0], [['client-cert', 'alice', '--dir', ca, '--out-dir', work], 0], [['cert', 'inspect', join(work, 'alice.crt')], 3]] as const) {
       const r = run([...args]);
       assert.equal(r.status, status, `pgssl ${args.join(' ')}: ${r.stderr}`);
-      assert.deepEqual(r.bundles, ['certs.cjs'], `pgssl ${args.join(' ')}`);
-      assert.deepEqual(r.loaded.filter((file) => /node_modules\/(pg|@inquirer)\//.test(file)), [], `pgssl ${args.join(' ')} loads no server or prompt code`);
-      // The certificates are DER built on node-forge's ASN.1 layer (src/certs/der.ts): that, never the rest of forge.
-      const forgeBeyondAsn1 = r.loaded.filter((file) => file.includes('node_modules/node-forge/') && !/node-forge\/lib\/(asn1|util|oids|forge|baseN)\.js$/.test(file));
-      assert.deepEqual(forgeBeyondAsn1, [], `pgssl ${args.join(' ')} loads only forge's ASN.1 layer`);
+      assert.deepEqual(r.bundles.sort(), ['certs.cjs', 'cli.cjs'], `pgssl ${args.join(' ')}`);
+      assert.deepEqual(r.loaded.filter((file) => file.includes('/node_modules/')), [], `pgssl ${args.join(' ')} reads no package file`);
+      assert.deepEqual(r.cache, { 'cli.cjs': 'true', 'certs.cjs': 'true' }, `pgssl ${args.join(' ')}: V8 took both caches`);
       if (args[0] === 'cert') assert.match(r.stdout, /CN=alice/);
     }
   });
+  it('what each bundle holds (dist/bundle/contents.json): the certificate bundle has no pg, no prompts, and of node-forge its ASN.1 layer only', () => {
+    const contents = JSON.parse(readFileSync(join(repoRoot, 'dist', 'bundle', 'contents.json'), 'utf8')) as Record<string, string[]>;
+    assert.deepEqual(Object.keys(contents).sort(), ['certs.cjs', 'cli.cjs', 'commands.cjs']);
+    assert.ok(contents['cli.cjs'].every((file) => file.startsWith('commander/')), `cli.cjs: ${contents['cli.cjs'].join(', ')}`);
+    assert.deepEqual(contents['certs.cjs'].filter((file) => /^(pg|pg-[a-z]+|@inquirer\/.*)\//.test(file)), []);
+    assert.deepEqual(contents['certs.cjs'].filter((file) => file.startsWith('node-forge/') && !/^node-forge\/lib\/(asn1|util|oids|forge|baseN)\.js$/.test(file)), []);
+    assert.ok(contents['commands.cjs'].some((file) => file.startsWith('pg/lib/')), 'commands.cjs holds pg');
+    assert.ok(contents['commands.cjs'].some((file) => file.startsWith('@inquirer/')), 'commands.cjs holds the wizard\'s prompts');
+  });
+  it('a command that talks to a server loads commands.cjs (and not certs.cjs)', () => {
+    const r = run(['status', '-h', '127.0.0.1', '-p', '1']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.deepEqual(r.bundles.sort(), ['cli.cjs', 'commands.cjs']);
+    assert.equal(r.cache['commands.cjs'], 'true');
+  });
+  it('a cache that is not this build\'s, or none, or PGSSL_NO_CODE_CACHE: compiled from the source, same result', () => {
+    // A copy of the layout whose caches are another build's (first bytes changed) or missing.
+    const copy = join(work, 'copy');
+    mkdirSync(join(copy, 'bin'), { recursive: true });
+    mkdirSync(join(copy, 'dist', 'bundle'), { recursive: true });
+    mkdirSync(join(copy, 'dist', 'src'), { recursive: true });
+    copyFileSync(pgsslBin, join(copy, 'bin', 'pgssl'));
+    copyFileSync(join(repoRoot, 'bin', 'package.json'), join(copy, 'bin', 'package.json'));
+    copyFileSync(join(repoRoot, 'package.json'), join(copy, 'package.json'));
+    copyFileSync(join(repoRoot, 'dist', 'src', 'bundleLoader.cjs'), join(copy, 'dist', 'src', 'bundleLoader.cjs'));
+    for (const name of ['cli.cjs', 'certs.cjs']) copyFileSync(join(repoRoot, 'dist', 'bundle', name), join(copy, 'dist', 'bundle', name));
+    const otherBuild = readFileSync(join(repoRoot, 'dist', 'bundle', 'cli.cjs.cache'));
+    otherBuild.write('0'.repeat(64), 0, 'latin1');
+    writeFileSync(join(copy, 'dist', 'bundle', 'cli.cjs.cache'), otherBuild); // certs.cjs.cache: none
+    const stale = run(['client-cert', 'bob', '--dir', join(work, 'ca'), '--out-dir', work], {}, join(copy, 'bin', 'pgssl'));
+    assert.equal(stale.status, 0, stale.stderr);
+    assert.deepEqual(stale.cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
+    assert.ok(existsSync(join(work, 'bob.crt')) && existsSync(join(work, 'bob.pk8')));
+    const refused = run(['client-cert', 'carol', '--dir', join(work, 'ca'), '--out-dir', work], { PGSSL_NO_CODE_CACHE: '1' });
+    assert.equal(refused.status, 0, refused.stderr);
+    assert.deepEqual(refused.cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
+  });
   it('their errors are reported as pgssl errors: exit 2 and the message, nothing written', () => {
-    const r = run(['client-cert', 'bob', '--dir', join(work, 'no-ca'), '--out-dir', work]);
+    const r = run(['client-cert', 'dave', '--dir', join(work, 'no-ca'), '--out-dir', work]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^pgssl: no pgssl CA in .*no-ca yet; nothing was written\. Create one with pgssl ca init/m);
     assert.doesNotMatch(r.stderr, /unexpected error/);
-    assert.deepEqual(r.bundles, ['certs.cjs']);
-    assert.ok(!existsSync(join(work, 'bob.key')) && !existsSync(join(work, 'bob.crt')));
+    assert.deepEqual(r.bundles.sort(), ['certs.cjs', 'cli.cjs']);
+    assert.ok(!existsSync(join(work, 'dave.key')) && !existsSync(join(work, 'dave.crt')));
   });
   it('a bad flag value of a certificate command: the option check from the same bundle, exit 2', () => {
-    const r = run(['client-cert', 'carol', '--days', '0', '--out-dir', work]);
+    const r = run(['client-cert', 'erin', '--days', '0', '--out-dir', work]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--days 0: expected a whole number of days/);
-    assert.deepEqual(r.bundles, ['certs.cjs']);
-  });
-  it('control: a command that talks to a server loads commands.cjs (and not certs.cjs)', () => {
-    const r = run(['status', '-h', '127.0.0.1', '-p', '1']);
-    assert.equal(r.status, 1, r.stderr);
-    assert.deepEqual(r.bundles, ['commands.cjs']);
+    assert.deepEqual(r.bundles.sort(), ['certs.cjs', 'cli.cjs']);
   });
 });

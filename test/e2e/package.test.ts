@@ -35,7 +35,7 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
     const output = install.stdout + install.stderr;
     assert.doesNotMatch(output, /install-scripts|allowScripts|prepare|npm warn/i, 'no warning about scripts');
     assert.doesNotMatch(output, /> pgssl@|tsc|esbuild/, 'no build at install');
-    for (const file of ['dist/src/cli.cjs', 'dist/bundle/commands.cjs']) {
+    for (const file of ['dist/bundle/cli.cjs', 'dist/bundle/cli.cjs.cache', 'dist/bundle/commands.cjs', 'dist/bundle/commands.cjs.cache', 'dist/bundle/certs.cjs.cache', 'dist/src/bundleLoader.cjs']) {
       assert.ok(readFileSync(join(app, 'node_modules', 'pgssl', file)).equals(readFileSync(join(repoRoot, file))), `${file} installed as built here, not rebuilt`);
     }
     const version = execFileSync(join(app, 'node_modules', '.bin', 'pgssl'), ['--version'], { encoding: 'utf8' }).trim();
