@@ -17,6 +17,8 @@ process.env.PGSSL_STATE_DIR = join(work, 'state');
 process.env.PGSSL_NO_CODE_CACHE = '1'; // compile from the sources being cached, never from an older cache
 
 const runs = [
+  [['--version'], 0],
+  [['status', '--help'], 0], // commander's help
   [['ca', 'init', '--dir', join(work, 'ca')], 0],
   [['client-cert', 'app_user', '--dir', join(work, 'ca'), '--out-dir', work], 0],
   [['cert', 'inspect', join(work, 'app_user.crt')], 3], // a client certificate, inspected as a server's: 3
