@@ -14,7 +14,6 @@
 // bundle (test/e2e/bundles.test.ts holds the certificate bundle to its list).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
@@ -52,12 +51,24 @@ for (const [name, entry] of Object.entries(bundles)) {
     .filter((input) => input.includes('node_modules/'))
     .map((input) => input.slice(input.lastIndexOf('node_modules/') + 'node_modules/'.length))
     .sort();
-  // The build's name, which its code cache must carry (src/bundleLoader.cts).
   const code = readFileSync(outfile, 'utf8');
-  writeFileSync(outfile, `// pgssl-bundle ${createHash('sha256').update(code).digest('hex')}\n${code}`);
+  // What the metafile does not list: an import() of a computed name, a package's own createRequire.
+  // (src/cluster/binaries.ts's createRequire only resolves the embedded PostgreSQL packages of a checkout: see inlineLazyRequires.)
+  const sourceOf = (index) => /\n\/\/ (\S+)\n(?![\s\S]*\n\/\/ \S+\n)/.exec(code.slice(0, index))?.[1];
+  const left = [...code.matchAll(/\bimport\(|createRequire\)?\((?!file\))/g)]
+    .filter((match) => !(match[0].startsWith('createRequire') && sourceOf(match.index) === 'dist/src/cluster/binaries.js'))
+    .map((match) => `${sourceOf(match.index)}: ${code.slice(Math.max(0, match.index - 60), match.index + 40).replace(/\s+/g, ' ')}`);
+  if (left.length > 0) throw new Error(`${name} would load from outside itself at run time:\n  ${left.join('\n  ')}`);
 }
 writeFileSync(join(root, 'dist', 'bundle', 'contents.json'), `${JSON.stringify(contents, null, 2)}\n`);
 
 // In a process of its own, with its output kept unless it fails: it runs commands.
-const training = spawnSync(process.execPath, [join(root, 'scripts', 'train-code-cache.cjs')], { cwd: root, encoding: 'utf8' });
-if (training.status !== 0) throw new Error(`writing the code caches failed (exit ${training.status}):\n${training.stdout}${training.stderr}`);
+// No PG* variable (a PGSERVICE of the DBA's would change what status does) and no
+// NODE_OPTIONS (V8 flags there would make every cache one that no plain run takes).
+const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PG') && key !== 'NODE_OPTIONS'));
+const training = spawnSync(process.execPath, [join(root, 'scripts', 'train-code-cache.cjs')], { cwd: root, encoding: 'utf8', env, timeout: 120_000 });
+if (training.status !== 0) throw new Error(`writing the code caches failed (exit ${training.status ?? training.signal}):\n${training.stdout}${training.stderr}`);
+// And a plain process must take them.
+const files = Object.keys(bundles).map((name) => join(root, 'dist', 'bundle', name));
+const check = spawnSync(process.execPath, ['-e', `const l = require(${JSON.stringify(join(root, 'dist', 'src', 'bundleLoader.cjs'))}); const files = ${JSON.stringify(files)}; for (const f of files) l.loadBundle(f); console.log(JSON.stringify(files.filter((f) => !l.codeCacheUsed(f))));`], { cwd: root, encoding: 'utf8', env, timeout: 60_000 });
+if (check.status !== 0 || check.stdout.trim() !== '[]') throw new Error(`a plain node process does not take the code caches of ${check.stdout.trim()} (exit ${check.status}):\n${check.stderr}`);

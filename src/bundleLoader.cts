@@ -10,13 +10,17 @@
  * require() would. Either way the result is a real CommonJS module in
  * require.cache.
  *
- * Which build a cache belongs to: the bundle's first line names its build
- * (`// pgssl-bundle <sha256 of the rest>`) and the cache starts with the same
- * name. V8 itself checks only the source's length, so a hand edit of a bundle
- * that kept its length would otherwise run the old code: rebuild instead
- * (npm run build writes both).
+ * A cache holds, after its first line (the Node version and CPU that made it,
+ * and two lengths), a copy of the bundle it was made from, then V8's data.
+ * It is used only when that copy equals the bundle byte for byte (a memcmp:
+ * ~10 µs), so an edited bundle (even a sed that keeps its length, which is
+ * all V8 checks) and a bundle of another build never run cached code. Node
+ * 20's patch releases share one V8 version, hence Node's own. The V8 data
+ * itself is not checksummed (a native checksum needs zlib, ~2 ms of every
+ * start): a damaged cache is as likely as a damaged bundle or node binary;
+ * PGSSL_NO_CODE_CACHE=1 or a rebuild is the way out.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import vm from 'node:vm';
 
@@ -26,39 +30,44 @@ import vm from 'node:vm';
 type ModuleClass = typeof import('node:module') & { _cache: Record<string, NodeJS.Module | undefined>; _nodeModulePaths(dir: string): string[]; wrap(source: string): string };
 const Module = (require.main?.constructor ?? require('node:module')) as ModuleClass;
 
-const buildLine = /^\/\/ pgssl-bundle ([0-9a-f]{64})\n/;
-const idLength = 64;
+/** The cache's first line, for a bundle of `sourceLength` bytes and V8 data of `dataLength`. */
+function cacheHeader(sourceLength: number, dataLength: number): string {
+  return `pgssl-code-cache 2 node-${process.version} ${process.arch} ${sourceLength} ${dataLength}\n`;
+}
 
 interface Loaded {
   script: vm.Script;
-  id?: string;
   codeCacheUsed: boolean;
 }
 /** Shared by every copy of this file (the CLI bundle has one inside). */
 const loaded: Map<string, Loaded> = ((globalThis as { [key: symbol]: Map<string, Loaded> | undefined })[Symbol.for('pgssl.bundles')] ??= new Map());
 
-function cacheFor(file: string, id: string | undefined): Buffer | undefined {
-  if (!id || process.env.PGSSL_NO_CODE_CACHE) return undefined;
+/** V8's data from `file`.cache, when that cache was made from exactly this source by this Node. */
+function cacheFor(file: string, source: Buffer): Buffer | undefined {
+  if (process.env.PGSSL_NO_CODE_CACHE) return undefined;
   let cache: Buffer;
   try {
     cache = readFileSync(`${file}.cache`);
   } catch {
     return undefined;
   }
-  return cache.subarray(0, idLength).toString('latin1') === id ? cache.subarray(idLength) : undefined;
+  const end = cache.indexOf(10);
+  if (end === -1) return undefined;
+  const sourceEnd = end + 1 + source.length;
+  if (cache.toString('latin1', 0, end + 1) !== cacheHeader(source.length, cache.length - sourceEnd)) return undefined;
+  return cache.subarray(end + 1, sourceEnd).equals(source) ? cache.subarray(sourceEnd) : undefined;
 }
 
 /** The exports of the bundle at `file` (an absolute path); once per process, like require(). */
 export function loadBundle<T>(file: string): T {
   const cached = Module._cache[file];
   if (cached) return cached.exports as T;
-  const source = readFileSync(file, 'utf8');
-  const id = buildLine.exec(source)?.[1];
-  const cachedData = cacheFor(file, id);
+  const source = readFileSync(file);
+  const cachedData = cacheFor(file, source);
   // No import() may be in a bundle (scripts/bundle.mjs checks): code from a cache made in
   // another process has no callback for it, and Node 20's way to give one is experimental.
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
-  loaded.set(file, { script, id, codeCacheUsed: cachedData !== undefined && !script.cachedDataRejected });
+  const script = new vm.Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
+  loaded.set(file, { script, codeCacheUsed: cachedData !== undefined && !script.cachedDataRejected });
 
   const bundle = new Module(file, require.main) as NodeJS.Module;
   bundle.filename = file;
@@ -86,9 +95,12 @@ export function codeCacheUsed(file: string): boolean | undefined {
  */
 export function writeCodeCaches(): string[] {
   const written: string[] = [];
-  for (const [file, { script, id }] of loaded) {
-    if (!id) throw new Error(`${file} has no "// pgssl-bundle <id>" first line: scripts/bundle.mjs writes it`);
-    writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(id, 'latin1'), script.createCachedData()]));
+  for (const [file, { script }] of loaded) {
+    const source = readFileSync(file);
+    const data = script.createCachedData();
+    // Whole or not at all: a build killed half-way leaves no half cache.
+    writeFileSync(`${file}.cache.tmp`, Buffer.concat([Buffer.from(cacheHeader(source.length, data.length), 'latin1'), source, data]));
+    renameSync(`${file}.cache.tmp`, `${file}.cache`);
     written.push(`${file}.cache`);
   }
   return written;

@@ -156,9 +156,18 @@ Exit codes: 0 ok/compliant, 1 operational failure, 2 bad usage or input, 3 check
   return program;
 }
 
-/** The first argument that is not an option: the top-level command, if one was typed (the program's own options take no value). */
-function topLevelName(argv: string[]): string | undefined {
-  return argv.slice(2).find((arg) => !arg.startsWith('-'));
+/**
+ * The top-level command typed: the first argument that is not an option, when
+ * only the program's own value-less options come before it. Anything else
+ * before it (`pgssl --help status`, `pgssl --bogus status`) makes commander
+ * answer at the top level, with help or suggestions that list every command:
+ * undefined, the whole program.
+ */
+const programOptions = new Set(['--json', '--no-color']);
+export function topLevelName(argv: string[]): string | undefined {
+  const args = argv.slice(2);
+  const first = args.findIndex((arg) => !arg.startsWith('-'));
+  return first !== -1 && args.slice(0, first).every((arg) => programOptions.has(arg)) ? args[first] : undefined;
 }
 
 function addStatusCommand(program: Command): void {

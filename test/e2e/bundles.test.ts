@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pgsslBin } from '../support/cli.js';
@@ -63,38 +63,53 @@ describe('the bundles', () => {
     assert.deepEqual(r.bundles.sort(), ['cli.cjs', 'commands.cjs']);
     assert.equal(r.cache['commands.cjs'], 'true');
   });
-  it('a cache that is not this build\'s, or none, or PGSSL_NO_CODE_CACHE: compiled from the source, same result', () => {
-    // A copy of the layout whose caches are another build's (first bytes changed) or missing.
+  it('a cache made from another bundle (even one of the same length), by another Node, or none, or PGSSL_NO_CODE_CACHE: compiled from the source, same result', () => {
+    // A copy of the layout whose caches cannot be used.
     const copy = join(work, 'copy');
     mkdirSync(join(copy, 'bin'), { recursive: true });
     mkdirSync(join(copy, 'dist', 'bundle'), { recursive: true });
     mkdirSync(join(copy, 'dist', 'src'), { recursive: true });
-    copyFileSync(pgsslBin, join(copy, 'bin', 'pgssl'));
-    copyFileSync(join(repoRoot, 'bin', 'package.json'), join(copy, 'bin', 'package.json'));
-    copyFileSync(join(repoRoot, 'package.json'), join(copy, 'package.json'));
-    copyFileSync(join(repoRoot, 'dist', 'src', 'bundleLoader.cjs'), join(copy, 'dist', 'src', 'bundleLoader.cjs'));
-    for (const name of ['cli.cjs', 'certs.cjs']) copyFileSync(join(repoRoot, 'dist', 'bundle', name), join(copy, 'dist', 'bundle', name));
-    const otherBuild = readFileSync(join(repoRoot, 'dist', 'bundle', 'cli.cjs.cache'));
-    otherBuild.write('0'.repeat(64), 0, 'latin1');
-    writeFileSync(join(copy, 'dist', 'bundle', 'cli.cjs.cache'), otherBuild); // certs.cjs.cache: none
-    const stale = run(['client-cert', 'bob', '--dir', join(work, 'ca'), '--out-dir', work], {}, join(copy, 'bin', 'pgssl'));
-    assert.equal(stale.status, 0, stale.stderr);
-    assert.deepEqual(stale.cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
-    assert.ok(existsSync(join(work, 'bob.crt')) && existsSync(join(work, 'bob.pk8')));
-    const refused = run(['client-cert', 'carol', '--dir', join(work, 'ca'), '--out-dir', work], { PGSSL_NO_CODE_CACHE: '1' });
+    for (const file of ['bin/pgssl', 'bin/package.json', 'package.json', 'dist/src/bundleLoader.cjs', 'dist/bundle/cli.cjs', 'dist/bundle/certs.cjs', 'dist/bundle/cli.cjs.cache', 'dist/bundle/certs.cjs.cache']) copyFileSync(join(repoRoot, file), join(copy, file));
+    const bundle = (name: string) => join(copy, 'dist', 'bundle', name);
+    const header = (data: Buffer) => data.toString('latin1', 0, data.indexOf(10));
+    const cliCache = readFileSync(bundle('cli.cjs.cache'));
+    assert.match(header(cliCache), new RegExp(`^pgssl-code-cache 2 node-${process.version.replace(/\./g, '\\.')} ${process.arch} ${readFileSync(bundle('cli.cjs')).length} \\d+$`));
+    const client = (name: string, env: Record<string, string> = {}) => {
+      const r = run(['client-cert', name, '--dir', join(work, 'ca'), '--out-dir', work], env, join(copy, 'bin', 'pgssl'));
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(existsSync(join(work, `${name}.crt`)) && existsSync(join(work, `${name}.pk8`)));
+      return r;
+    };
+    // Control: the copied caches work.
+    assert.deepEqual(client('bob').cache, { 'cli.cjs': 'true', 'certs.cjs': 'true' });
+    // cli.cjs edited as a sed would, keeping its length (all V8 checks); certs.cjs's cache made by another Node.
+    const source = readFileSync(bundle('cli.cjs'), 'utf8');
+    assert.ok(source.includes('"show help"'));
+    writeFileSync(bundle('cli.cjs'), source.replace('"show help"', '"SHOW HELP"'));
+    const certsCache = readFileSync(bundle('certs.cjs.cache'));
+    writeFileSync(bundle('certs.cjs.cache'), Buffer.concat([Buffer.from(header(certsCache).replace(`node-${process.version}`, 'node-v20.0.0'), 'latin1'), certsCache.subarray(certsCache.indexOf(10))]));
+    const edited = client('carol');
+    assert.deepEqual(edited.cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
+    assert.match(spawnSync(process.execPath, [join(copy, 'bin', 'pgssl'), 'client-cert', '--help'], { encoding: 'utf8' }).stdout, /--help +SHOW HELP/, 'the edited source runs, not the cached code');
+    // No cache at all.
+    rmSync(bundle('cli.cjs.cache'));
+    rmSync(bundle('certs.cjs.cache'));
+    assert.deepEqual(client('dora').cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
+    // In the repository's own layout, whose caches are good: PGSSL_NO_CODE_CACHE=1 refuses them.
+    const refused = run(['client-cert', 'emil', '--dir', join(work, 'ca'), '--out-dir', work], { PGSSL_NO_CODE_CACHE: '1' });
     assert.equal(refused.status, 0, refused.stderr);
     assert.deepEqual(refused.cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
   });
   it('their errors are reported as pgssl errors: exit 2 and the message, nothing written', () => {
-    const r = run(['client-cert', 'dave', '--dir', join(work, 'no-ca'), '--out-dir', work]);
+    const r = run(['client-cert', 'fred', '--dir', join(work, 'no-ca'), '--out-dir', work]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^pgssl: no pgssl CA in .*no-ca yet; nothing was written\. Create one with pgssl ca init/m);
     assert.doesNotMatch(r.stderr, /unexpected error/);
     assert.deepEqual(r.bundles.sort(), ['certs.cjs', 'cli.cjs']);
-    assert.ok(!existsSync(join(work, 'dave.key')) && !existsSync(join(work, 'dave.crt')));
+    assert.ok(!existsSync(join(work, 'fred.key')) && !existsSync(join(work, 'fred.crt')));
   });
   it('a bad flag value of a certificate command: the option check from the same bundle, exit 2', () => {
-    const r = run(['client-cert', 'erin', '--days', '0', '--out-dir', work]);
+    const r = run(['client-cert', 'gina', '--days', '0', '--out-dir', work]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--days 0: expected a whole number of days/);
     assert.deepEqual(r.bundles.sort(), ['certs.cjs', 'cli.cjs']);
