@@ -12,9 +12,8 @@
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { inlineLazyRequires, lazyChildProcessInCommander } from './esbuild-plugins.mjs';
+import { assertSelfContained, selfContainedBuild } from './esbuild-shared.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = join(root, 'dist', 'sea');
@@ -42,30 +41,14 @@ globalThis[Symbol.for('pgssl.bundled')] = {
 require('./dist/src/cli.cjs').main(process.argv);
 `;
 
-const bundle = await build({
-  absWorkingDir: root,
-  metafile: true,
-  stdin: { contents: entry, resolveDir: root, sourcefile: 'sea-entry.cjs', loader: 'js' },
-  outfile: join(work, 'pgssl.cjs'),
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  // pg's optional native binding: only loaded when pg.native is read, which pgssl never does.
-  external: ['pg-native'],
-  banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': '__importMetaUrl' },
-  plugins: [inlineLazyRequires, lazyChildProcessInCommander],
-  logLevel: 'warning',
-});
-// What stayed outside the script would have to be on disk at run time: only Node's
-// built-in modules may (pg-native: see above). import() would also fail with useCodeCache.
-const outside = Object.values(bundle.metafile.outputs).flatMap((out) => out.imports).filter((i) => i.external && !(i.path.startsWith('node:') || builtinModules.includes(i.path) || i.path === 'pg-native') || i.kind === 'dynamic-import');
-if (outside.length > 0) throw new Error(`the executable's script would load from disk: ${outside.map((i) => `${i.kind} ${i.path}`).join(', ')}`);
+const script = join(work, 'pgssl.cjs');
+const bundle = await build({ ...selfContainedBuild, absWorkingDir: root, stdin: { contents: entry, resolveDir: root, sourcefile: 'sea-entry.cjs', loader: 'js' }, outfile: script });
+// A SEA's require() loads only built-in modules: nothing may be left to load from disk.
+assertSelfContained(script, bundle.metafile);
 
 const config = join(work, 'sea-config.json');
 const blob = join(work, 'pgssl.blob');
-writeFileSync(config, JSON.stringify({ main: join(work, 'pgssl.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
+writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
 quietly(process.execPath, ['--experimental-sea-config', config], /^Wrote single executable preparation blob/);
 
 rmSync(output, { force: true });

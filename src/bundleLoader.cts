@@ -12,13 +12,14 @@
  *
  * A cache holds, after its first line (the Node version and CPU that made it,
  * and two lengths), a copy of the bundle it was made from, then V8's data.
- * It is used only when that copy equals the bundle byte for byte (a memcmp:
- * ~10 µs), so an edited bundle (even a sed that keeps its length, which is
- * all V8 checks) and a bundle of another build never run cached code. Node
- * 20's patch releases share one V8 version, hence Node's own. The V8 data
- * itself is not checksummed (a native checksum needs zlib, ~2 ms of every
- * start): a damaged cache is as likely as a damaged bundle or node binary;
- * PGSSL_NO_CODE_CACHE=1 or a rebuild is the way out.
+ * It is used only when that copy equals the bundle byte for byte (a memcmp,
+ * 20–120 µs for these bundles), so an edited bundle (even a sed that keeps its
+ * length, which is all V8 checks) and a bundle of another build never run
+ * cached code. The Node version is there because Node 20's patch releases
+ * share one V8 version. The V8 data itself is not checksummed (a native
+ * checksum needs zlib, ~1.8 ms of every start): a damaged cache is as
+ * likely as a damaged bundle or node binary; PGSSL_NO_CODE_CACHE=1 or a
+ * rebuild is the way out.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -125,8 +125,8 @@ const topLevelCommands: [names: string[], add: (program: Command) => void][] = [
 /** The completion script and `pgssl help X` read every command. */
 const needWholeProgram = new Set(['completion', 'help']);
 
-/** The program with every command, or, given the top-level name typed, with that command's part only. */
-export function buildProgram(typed?: string): Command {
+/** The program for these arguments: with the part of the top-level command they name, or with every command. */
+export function buildProgram(argv: string[] = []): Command {
   const program = new Command('pgssl')
     .description('Turn TLS on for a self-managed PostgreSQL server, in the safe order, and prove it is enforced.')
     .version(packageJson.version, '-V, --version', 'print the version')
@@ -151,6 +151,7 @@ Exit codes: 0 ok/compliant, 1 operational failure, 2 bad usage or input, 3 check
     )
     .hook('preAction', checkOptions);
 
+  const typed = topLevelName(program, argv);
   const part = typed === undefined || needWholeProgram.has(typed) ? undefined : topLevelCommands.find(([names]) => names.includes(typed));
   for (const [, add] of part ? [part] : topLevelCommands) add(program);
   return program;
@@ -158,16 +159,16 @@ Exit codes: 0 ok/compliant, 1 operational failure, 2 bad usage or input, 3 check
 
 /**
  * The top-level command typed: the first argument that is not an option, when
- * only the program's own value-less options come before it. Anything else
- * before it (`pgssl --help status`, `pgssl --bogus status`) makes commander
- * answer at the top level, with help or suggestions that list every command:
- * undefined, the whole program.
+ * only the program's own options (none takes a value) come before it.
+ * Anything else before it (`pgssl --help status`, `pgssl --bogus status`)
+ * makes commander answer at the top level, with help or suggestions that list
+ * every command: undefined, the whole program.
  */
-const programOptions = new Set(['--json', '--no-color']);
-export function topLevelName(argv: string[]): string | undefined {
+function topLevelName(program: Command, argv: string[]): string | undefined {
+  const own = new Set(program.options.flatMap((option) => [option.long, option.short]));
   const args = argv.slice(2);
   const first = args.findIndex((arg) => !arg.startsWith('-'));
-  return first !== -1 && args.slice(0, first).every((arg) => programOptions.has(arg)) ? args[first] : undefined;
+  return first !== -1 && args.slice(0, first).every((arg) => own.has(arg)) ? args[first] : undefined;
 }
 
 function addStatusCommand(program: Command): void {
@@ -736,7 +737,7 @@ function typedCommand(program: Command, argv: string[]): string {
 export async function main(argv: string[]): Promise<void> {
   // `pgssl` alone on a terminal is the wizard (= pgssl enable asking every question).
   if (argv.length === 2 && process.stdin.isTTY && process.stdout.isTTY) argv = [...argv, 'enable'];
-  const program = buildProgram(topLevelName(argv));
+  const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -18,21 +18,14 @@ import { pgsslBin } from '../support/cli.js';
 import { cleanEnv } from '../support/cluster.js';
 import { repoRoot } from '../support/pgbin.js';
 import { tempDir } from '../support/tempDir.js';
+import { parseBundleReport, writeBundleReporter } from '../support/bundleReport.js';
 
 const work = tempDir('pgssl-bundles');
-const report = join(work, 'loaded.cjs');
-// Preloaded into the CLI's process: at exit, every module file in require.cache (the bundles
-// are there too) and, per bundle, whether V8 took its code cache (src/bundleLoader.cts's registry).
-writeFileSync(
-  report,
-  "process.on('exit', () => { const bundles = globalThis[Symbol.for('pgssl.bundles')] ?? new Map(); process.stderr.write(`loaded: ${Object.keys(require.cache).join(' ')}\\ncache: ${[...bundles].map(([file, b]) => `${file.slice(file.lastIndexOf('/') + 1)}=${b.codeCacheUsed}`).join(' ')}\\n`); });\n",
-);
+const reporter = writeBundleReporter(work);
 
 function run(args: string[], env: Record<string, string> = {}, bin = pgsslBin) {
-  const result = spawnSync(process.execPath, ['--require', report, bin, ...args], { env: cleanEnv({ HOME: work, PGSSL_STATE_DIR: join(work, 'state'), ...env }), encoding: 'utf8', timeout: 60_000 });
-  const loaded = /^loaded: (.*)$/m.exec(result.stderr)?.[1].split(' ') ?? [];
-  const cache = Object.fromEntries((/^cache: (.*)$/m.exec(result.stderr)?.[1].split(' ').filter(Boolean) ?? []).map((entry) => entry.split('=')));
-  return { ...result, loaded, cache, bundles: loaded.filter((file) => file.includes('/dist/bundle/')).map((file) => file.slice(file.lastIndexOf('/') + 1)) };
+  const result = spawnSync(process.execPath, ['--require', reporter, bin, ...args], { env: cleanEnv({ HOME: work, PGSSL_STATE_DIR: join(work, 'state'), ...env }), encoding: 'utf8', timeout: 60_000 });
+  return { ...result, ...parseBundleReport(result.stderr) };
 }
 
 describe('the bundles', () => {
@@ -43,8 +36,8 @@ describe('the bundles', () => {
       const r = run([...args]);
       assert.equal(r.status, status, `pgssl ${args.join(' ')}: ${r.stderr}`);
       assert.deepEqual(r.bundles.sort(), ['certs.cjs', 'cli.cjs'], `pgssl ${args.join(' ')}`);
-      assert.deepEqual(r.loaded.filter((file) => file.includes('/node_modules/')), [], `pgssl ${args.join(' ')} reads no package file`);
-      assert.deepEqual(r.cache, { 'cli.cjs': 'true', 'certs.cjs': 'true' }, `pgssl ${args.join(' ')}: V8 took both caches`);
+      assert.deepEqual(r.files.filter((file) => file.includes('/node_modules/')), [], `pgssl ${args.join(' ')} reads no package file`);
+      assert.deepEqual(r.codeCacheUsed, { 'cli.cjs': true, 'certs.cjs': true }, `pgssl ${args.join(' ')}: V8 took both caches`);
       if (args[0] === 'cert') assert.match(r.stdout, /CN=alice/);
     }
   });
@@ -61,7 +54,7 @@ describe('the bundles', () => {
     const r = run(['status', '-h', '127.0.0.1', '-p', '1']);
     assert.equal(r.status, 1, r.stderr);
     assert.deepEqual(r.bundles.sort(), ['cli.cjs', 'commands.cjs']);
-    assert.equal(r.cache['commands.cjs'], 'true');
+    assert.equal(r.codeCacheUsed['commands.cjs'], true);
   });
   it('a cache made from another bundle (even one of the same length), by another Node, or none, or PGSSL_NO_CODE_CACHE: compiled from the source, same result', () => {
     // A copy of the layout whose caches cannot be used.
@@ -81,7 +74,7 @@ describe('the bundles', () => {
       return r;
     };
     // Control: the copied caches work.
-    assert.deepEqual(client('bob').cache, { 'cli.cjs': 'true', 'certs.cjs': 'true' });
+    assert.deepEqual(client('bob').codeCacheUsed, { 'cli.cjs': true, 'certs.cjs': true });
     // cli.cjs edited as a sed would, keeping its length (all V8 checks); certs.cjs's cache made by another Node.
     const source = readFileSync(bundle('cli.cjs'), 'utf8');
     assert.ok(source.includes('"show help"'));
@@ -89,16 +82,16 @@ describe('the bundles', () => {
     const certsCache = readFileSync(bundle('certs.cjs.cache'));
     writeFileSync(bundle('certs.cjs.cache'), Buffer.concat([Buffer.from(header(certsCache).replace(`node-${process.version}`, 'node-v20.0.0'), 'latin1'), certsCache.subarray(certsCache.indexOf(10))]));
     const edited = client('carol');
-    assert.deepEqual(edited.cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
+    assert.deepEqual(edited.codeCacheUsed, { 'cli.cjs': false, 'certs.cjs': false });
     assert.match(spawnSync(process.execPath, [join(copy, 'bin', 'pgssl'), 'client-cert', '--help'], { encoding: 'utf8' }).stdout, /--help +SHOW HELP/, 'the edited source runs, not the cached code');
     // No cache at all.
     rmSync(bundle('cli.cjs.cache'));
     rmSync(bundle('certs.cjs.cache'));
-    assert.deepEqual(client('dora').cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
+    assert.deepEqual(client('dora').codeCacheUsed, { 'cli.cjs': false, 'certs.cjs': false });
     // In the repository's own layout, whose caches are good: PGSSL_NO_CODE_CACHE=1 refuses them.
     const refused = run(['client-cert', 'emil', '--dir', join(work, 'ca'), '--out-dir', work], { PGSSL_NO_CODE_CACHE: '1' });
     assert.equal(refused.status, 0, refused.stderr);
-    assert.deepEqual(refused.cache, { 'cli.cjs': 'false', 'certs.cjs': 'false' });
+    assert.deepEqual(refused.codeCacheUsed, { 'cli.cjs': false, 'certs.cjs': false });
   });
   it('their errors are reported as pgssl errors: exit 2 and the message, nothing written', () => {
     const r = run(['client-cert', 'fred', '--dir', join(work, 'no-ca'), '--out-dir', work]);

@@ -7,6 +7,7 @@ import { it } from 'node:test';
 import { assertValidJsonDocument } from '../support/jsonSchema.js';
 import { repoRoot } from '../support/pgbin.js';
 import { tempDir } from '../support/tempDir.js';
+import { parseBundleReport, writeBundleReporter } from '../support/bundleReport.js';
 
 it('npm pack → npm install in an empty folder → pgssl --version', { timeout: 180_000 }, () => {
   const work = tempDir('pgssl-pack');
@@ -40,10 +41,8 @@ it('npm pack → npm install in an empty folder → pgssl --version', { timeout:
     }
     const version = execFileSync(join(app, 'node_modules', '.bin', 'pgssl'), ['--version'], { encoding: 'utf8' }).trim();
     // npm gives every installed file one time stamp: the caches are not older than their bundles, and V8 takes them.
-    const cacheReport = join(work, 'cache-report.cjs');
-    writeFileSync(cacheReport, "process.on('exit', () => process.stderr.write('caches: ' + JSON.stringify([...(globalThis[Symbol.for('pgssl.bundles')] ?? new Map())].map(([f, b]) => [f.slice(f.lastIndexOf('/') + 1), b.codeCacheUsed])) + '\\n'));\n");
-    const cached = spawnSync(process.execPath, ['--require', cacheReport, join(app, 'node_modules', 'pgssl', 'bin', 'pgssl'), 'status', '-h', '127.0.0.1', '-p', '1'], { encoding: 'utf8' });
-    assert.deepEqual(JSON.parse(/^caches: (.*)$/m.exec(cached.stderr)?.[1] ?? 'null'), [['cli.cjs', true], ['commands.cjs', true]], cached.stderr);
+    const cached = spawnSync(process.execPath, ['--require', writeBundleReporter(work), join(app, 'node_modules', 'pgssl', 'bin', 'pgssl'), 'status', '-h', '127.0.0.1', '-p', '1'], { encoding: 'utf8' });
+    assert.deepEqual(parseBundleReport(cached.stderr).codeCacheUsed, { 'cli.cjs': true, 'commands.cjs': true }, cached.stderr);
     assert.equal(version, JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version);
     // A real command loads the ESM modules and pg from the installed package.
     const down = spawnSync(join(app, 'node_modules', '.bin', 'pgssl'), ['status', '-h', '127.0.0.1', '-p', '1'], { encoding: 'utf8' });

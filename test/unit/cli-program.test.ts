@@ -11,7 +11,9 @@ import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { pgsslBin } from '../support/cli.js';
 
-const { buildProgram, topLevelName } = createRequire(import.meta.url)('../../src/cli.cjs') as { buildProgram(typed?: string): Command; topLevelName(argv: string[]): string | undefined };
+const { buildProgram: programFor } = createRequire(import.meta.url)('../../src/cli.cjs') as { buildProgram(argv?: string[]): Command };
+/** The program `pgssl ARGS…` runs with. */
+const buildProgram = (...args: string[]) => programFor(['node', 'pgssl', ...args]);
 const names = (program: Command) => program.commands.map((command) => command.name());
 
 describe('the program built for the command typed', () => {
@@ -33,15 +35,14 @@ describe('the program built for the command typed', () => {
     assert.deepEqual([...seen].sort(), [...whole].sort());
   });
   it('no name, an unknown one, completion and help: the whole program (suggestions, the completion script and help read every command)', () => {
-    for (const typed of [undefined, 'enabel', 'completion', 'help']) assert.deepEqual(names(buildProgram(typed)), whole, `typed ${typed}`);
+    for (const typed of [[], ['enabel'], ['completion', 'bash'], ['help', 'status']]) assert.deepEqual(names(buildProgram(...typed)), whole, `pgssl ${typed.join(' ')}`);
   });
   it('the name typed: after the program\'s own options only; anything else before it answers at the top level (whole program)', () => {
-    const typed = (...args: string[]) => topLevelName(['node', 'pgssl', ...args]);
-    assert.equal(typed('client-cert', 'alice', '--days', '30'), 'client-cert');
-    assert.equal(typed('--json', '--no-color', 'status', '-h', 'db1'), 'status');
-    assert.equal(typed(), undefined);
-    assert.equal(typed('--json'), undefined);
-    for (const args of [['--help', 'status'], ['--bogus', 'status'], ['-V', 'enable'], ['--json', '--help', 'enable']]) assert.equal(typed(...args), undefined, args.join(' '));
+    const built = (...args: string[]) => names(buildProgram(...args));
+    assert.deepEqual(built('client-cert', 'alice', '--days', '30'), ['cert', 'client-cert', 'ca']);
+    assert.deepEqual(built('--json', '--no-color', 'status', '-h', 'db1'), ['status']);
+    assert.deepEqual(built('-V', 'status'), ['status']);
+    for (const args of [['--json'], ['--help', 'status'], ['--bogus', 'status'], ['--json', '--help', 'enable']]) assert.deepEqual(built(...args), whole, args.join(' '));
   });
   it('pgssl --help status and pgssl --bogus status --help list every command, as pgssl --help does', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [pgsslBin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -49,5 +50,6 @@ describe('the program built for the command typed', () => {
     assert.equal(help.status, 0);
     assert.equal(run('--help', 'status').stdout, help.stdout);
     assert.equal(run('--bogus', 'status', '--help').stdout, help.stdout);
+    assert.equal(run('-V', 'enable').stdout, run('-V').stdout);
   });
 });
