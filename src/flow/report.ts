@@ -65,19 +65,31 @@ export interface ReportedError {
   fix?: string;
 }
 
+/**
+ * What every plan run by the step runner reports before it starts (enable,
+ * its standby plan, disable, rotate): each step planned, nothing verified,
+ * nothing changed. Each report adds its own parts; a failure before the run
+ * (--json) prints this with the error.
+ */
+export function plannedRunReport<Command extends string>(command: Command, dryRun: boolean, steps: readonly (readonly [StepId, string])[]) {
+  return {
+    pgssl: { command, reportVersion: 1 as const },
+    dryRun,
+    steps: steps.map(([id, title]): StepReport => ({ id, title, status: 'planned', details: [] })),
+    verification: {},
+    changed: false,
+    exitCode: 0,
+    nextSteps: [] as string[],
+  };
+}
+
 export function emptyReport(dryRun: boolean): EnableReport {
   return {
-    pgssl: { command: 'enable', reportVersion: 1 },
-    dryRun,
+    ...plannedRunReport('enable', dryRun, Object.entries(stepTitles) as [keyof typeof stepTitles, string][]),
     server: { version: '', dataDirectory: '', hbaFile: '', port: 0, systemIdentifier: '' },
-    steps: (Object.keys(stepTitles) as (keyof typeof stepTitles)[]).map((id) => ({ id, title: stepTitles[id], status: 'planned', details: [] })),
     files: [],
     settings: [],
     hba: { changes: [], kept: [], holes: [], diff: '', backups: [] },
-    verification: {},
     sessions: { withoutTls: [], terminated: [], walsendersBackOnTls: [], walsendersNotBack: [] },
-    nextSteps: [],
-    changed: false,
-    exitCode: 0,
   };
 }

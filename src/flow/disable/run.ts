@@ -16,7 +16,7 @@ import { Cancelled } from '../../ui/prompter.js';
 import { RunChanges } from '../changes.js';
 import { journalsOf } from '../journal.js';
 import { preflight } from '../preflight.js';
-import type { ReportedError, StepReport, StepStatus } from '../report.js';
+import { plannedRunReport, type ReportedError, type StepReport, type StepStatus } from '../report.js';
 import { runPlan } from '../runner.js';
 import { Stopped } from '../signals.js';
 import { failedRunError } from '../outcome.js';
@@ -68,19 +68,7 @@ const titles: [StepReport['id'], string][] = [
 ];
 
 export function emptyDisableReport(dryRun: boolean): DisableReport {
-  return {
-    pgssl: { command: 'disable', reportVersion: 1 },
-    dryRun,
-    steps: titles.map(([id, title]) => ({ id, title, status: 'planned', details: [] })),
-    hba: { changes: [], kept: [], diff: '', backups: [] },
-    settings: [],
-    sslOffExplicitly: false,
-    losses: [],
-    verification: {},
-    changed: false,
-    exitCode: 0,
-    nextSteps: [],
-  };
+  return { ...plannedRunReport('disable', dryRun, titles), hba: { changes: [], kept: [], diff: '', backups: [] }, settings: [], sslOffExplicitly: false, losses: [] };
 }
 
 export async function runDisable(options: DisableRunOptions): Promise<DisableReport> {

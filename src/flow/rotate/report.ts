@@ -1,6 +1,6 @@
 /** What `pgssl rotate` did, as data: rendered as text or returned as --json. */
 import type { TlsVerification } from '../../server/verifyTls.js';
-import type { ReportedError, StepReport } from '../report.js';
+import { plannedRunReport, type ReportedError, type StepReport } from '../report.js';
 import type { SettingChange } from '../tlsSettings.js';
 import type { UndoResult } from '../undo.js';
 import type { CaFacts } from './caRotation.js';
@@ -86,16 +86,5 @@ export const caRotateSteps: [StepReport['id'], string][] = [
 ];
 
 export function emptyRotateReport(dryRun: boolean, check: boolean, ca = false): RotateReport {
-  return {
-    pgssl: { command: 'rotate', reportVersion: 1 },
-    dryRun,
-    check,
-    steps: (ca ? caRotateSteps : rotateSteps).map(([id, title]) => ({ id, title, status: 'planned', details: [] })),
-    files: [],
-    settings: [],
-    verification: {},
-    changed: false,
-    exitCode: 0,
-    nextSteps: [],
-  };
+  return { ...plannedRunReport('rotate', dryRun, ca ? caRotateSteps : rotateSteps), check, files: [], settings: [] };
 }

@@ -2,7 +2,7 @@
 import type { PrimaryConninfoView } from '../../replication/primaryConninfo.js';
 import type { WalReceiverView } from '../../replication/standby.js';
 import type { Walsender } from '../../replication/walsenders.js';
-import type { ReportedError, StepReport } from '../report.js';
+import { plannedRunReport, type ReportedError, type StepReport } from '../report.js';
 import type { UndoResult } from '../undo.js';
 
 export interface StandbyReport {
@@ -42,15 +42,5 @@ export const standbyStepTitles: [StepReport['id'], string][] = [
 ];
 
 export function emptyStandbyReport(dryRun: boolean): StandbyReport {
-  return {
-    pgssl: { command: 'enable', reportVersion: 1 },
-    role: 'standby',
-    dryRun,
-    steps: standbyStepTitles.map(([id, title]) => ({ id, title, status: 'planned', details: [] })),
-    primaryConninfo: {},
-    verification: {},
-    changed: false,
-    exitCode: 0,
-    nextSteps: [],
-  };
+  return { ...plannedRunReport('enable', dryRun, standbyStepTitles), role: 'standby', primaryConninfo: {} };
 }
