@@ -15,7 +15,7 @@ import type { Limitation } from '../server/limitations.js';
 import { checkLocality } from '../server/locality.js';
 import { readTcpSessions, type LiveSession } from '../server/sessions.js';
 import { readListenAddresses, type ListenView } from '../status/listen.js';
-import { detectConfigurationManagers, layoutFromSettings, managedServerMessage } from '../replication/managers.js';
+import { detectConfigurationManagers, layoutFromSettings, managedServerMessage, type ConfigurationManager } from '../replication/managers.js';
 
 export interface Preflight {
   facts: ServerFacts;
@@ -28,6 +28,8 @@ export interface Preflight {
   hba: LoadedHba;
   sessions: LiveSession[];
   adminMemberOf: string[];
+  /** The tools that regenerate this server's configuration; empty unless the run asked for 'report'. */
+  managers: ConfigurationManager[];
 }
 
 const minimumMajor = 12;
@@ -41,15 +43,28 @@ export interface ServerBasics {
   facts: ServerFacts;
   dataDirectory: string;
   port: number;
+  /** The tools that regenerate this server's configuration; empty unless the run asked for 'report'. */
+  managers: ConfigurationManager[];
 }
+
+/**
+ * What a configuration manager (Patroni, CloudNativePG…) means for this run.
+ * 'refuse', the default: every command that changes the server, and its
+ * --dry-run too (the plan it shows is one pgssl would refuse to apply, and
+ * its "run it without --dry-run" would lead to that refusal). 'report': a
+ * run that only reads and leaves the server to its manager (rotate --check,
+ * the expiry watch of a monitoring cron), which names the manager instead.
+ */
+export type ManagedServer = 'refuse' | 'report';
 
 /**
  * The checks every command that changes a server makes first, primary or
  * standby: version, superuser, allow_alter_system, that we run on the
- * server's host, and that no configuration manager regenerates its files.
+ * server's host, and that no configuration manager regenerates its files
+ * (unless `managed` is 'report': then the managers are returned).
  * Read-only; throws the refusal.
  */
-export async function checkServerBasics(client: Client): Promise<ServerBasics> {
+export async function checkServerBasics(client: Client, options: { managed?: ManagedServer } = {}): Promise<ServerBasics> {
   const limitations: Limitation[] = [];
   const facts = await discoverServerFacts(client, limitations);
   if (facts.major < minimumMajor) throw new OperationalError(`PostgreSQL ${facts.versionText.split(' ')[1]} is too old: pgssl supports 12 and later.`);
@@ -71,12 +86,12 @@ export async function checkServerBasics(client: Client): Promise<ServerBasics> {
   }
   // Patroni, CloudNativePG…: they regenerate pg_hba.conf and postgresql.conf, so pgssl's edits would not last.
   const managers = detectConfigurationManagers(layoutFromSettings(facts.settings)!);
-  if (managers.length > 0) throw new UsageError(managedServerMessage(managers));
-  return { facts, dataDirectory, port };
+  if (managers.length > 0 && options.managed !== 'report') throw new UsageError(managedServerMessage(managers));
+  return { facts, dataDirectory, port, managers };
 }
 
-export async function preflight(client: Client, options: { lock: boolean }): Promise<Preflight> {
-  const { facts, dataDirectory, port } = await checkServerBasics(client);
+export async function preflight(client: Client, options: { lock: boolean; managed?: ManagedServer }): Promise<Preflight> {
+  const { facts, dataDirectory, port, managers } = await checkServerBasics(client, { managed: options.managed });
   const listen = readListenAddresses(facts.settings.listen_addresses?.value);
   if (listen.noTcp) {
     throw new OperationalError("listen_addresses is empty: the server accepts no TCP connections, so TLS can neither be used nor verified. Set listen_addresses (e.g. '*') and restart first; nothing was changed.");
@@ -108,6 +123,7 @@ export async function preflight(client: Client, options: { lock: boolean }): Pro
     hba,
     sessions: await readTcpSessions(client),
     adminMemberOf: identity.memberOf,
+    managers,
   };
 }
 

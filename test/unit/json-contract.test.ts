@@ -12,6 +12,7 @@ import type { CertProblemId } from '../../src/certs/inspect.js';
 import { diffsByFile, jsonDocument, pgsslVersion, schemaVersion } from '../../src/commands/jsonReport.js';
 import { errorIds, UsageError, reportedError } from '../../src/errors.js';
 import type { StepId, StepStatus } from '../../src/flow/report.js';
+import type { ManagerName } from '../../src/replication/managers.js';
 import type { Severity } from '../../src/status/findings.js';
 import { compileAllSchemas, jsonDocumentProblems, schemaDir, schemaFileOf } from '../support/jsonSchema.js';
 import { repoRoot } from '../support/pgbin.js';
@@ -21,6 +22,7 @@ import { repoRoot } from '../support/pgbin.js';
 const stepIds: Record<StepId, true> = { preflight: true, certificates: true, 'install-files': true, 'tls-on': true, enforce: true, sessions: true, report: true, loosen: true, 'tls-off': true, swap: true, publish: true, 'standby-ca': true, 'standby-conninfo': true, 'standby-primary': true };
 const stepStatuses: Record<StepStatus, true> = { planned: true, done: true, 'already-done': true, skipped: true, failed: true, undone: true };
 const severities: Record<Severity, true> = { error: true, warning: true, info: true };
+const managerNames: Record<ManagerName, true> = { Patroni: true, 'Crunchy PGO': true, pg_auto_failover: true, CloudNativePG: true };
 const certProblemIds: Record<CertProblemId, true> = {
   NOT_PEM: true, KEY_MISMATCH: true, NO_KEY_FOR_CERT: true, CERT_EXPIRED: true, CERT_NOT_YET_VALID: true, CERT_EXPIRES_SOON: true, CHAIN_INVALID: true,
   NAME_NOT_COVERED: true, KEY_ENCRYPTED: true, NOT_A_SERVER_CERT: true, KEY_TYPE_UNSUITABLE: true, NO_SUBJECT_ALT_NAME: true, KEY_PERMISSIONS: true,
@@ -42,11 +44,12 @@ describe('the schemas', () => {
     assert.deepEqual(sorted(compileAllSchemas()), sorted([...commandSchemas, 'common.schema.json']));
   });
 
-  it("list the code's error ids, step ids, step statuses and severities", () => {
+  it("list the code's error ids, step ids, step statuses, severities and configuration managers", () => {
     assert.deepEqual(common.$defs.errorId.enum, [...errorIds]);
     assert.deepEqual(sorted(common.$defs.stepId.enum), sorted(Object.keys(stepIds)));
     assert.deepEqual(sorted(common.$defs.stepStatus.enum), sorted(Object.keys(stepStatuses)));
     assert.deepEqual(sorted(common.$defs.severity.enum), sorted(Object.keys(severities)));
+    assert.deepEqual(sorted(common.$defs.configurationManager.properties.tool.enum), sorted(Object.keys(managerNames)));
     assert.deepEqual(sorted(schema('cert-inspect.schema.json').$defs.problemId.enum), sorted(Object.keys(certProblemIds)));
   });
 

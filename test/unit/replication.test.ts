@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { conninfoChangeTakesEffect, formatConninfo, withVerifiedTls } from '../../src/replication/conninfoEdit.js';
-import { detectConfigurationManagers, managedServerMessage } from '../../src/replication/managers.js';
+import { detectConfigurationManagers, managedServerMessage, rotateThroughManager } from '../../src/replication/managers.js';
 import { judgePrimaryConninfo } from '../../src/replication/primaryConninfo.js';
 import { parseConninfo } from '../../src/server/conninfo.js';
 import { planStandby } from '../../src/flow/standby/plan.js';
@@ -130,6 +130,23 @@ describe('detectConfigurationManagers on fixture data directories', () => {
   it('the refusal names the tool, the evidence, the files and the fix, and says nothing was changed', () => {
     const message = managedServerMessage(detectConfigurationManagers(layout('patroni')));
     assert.match(message, /^Patroni manages this server \(.*patroni\.dynamic\.json.*\) and regenerates .*postgresql\.conf, .*pg_hba\.conf: .* Nothing was changed\./);
+    assert.match(message, /pgssl rotate --check still watches the certificate's expiry\.$/);
+  });
+  it("rotate --check's next step when due on a managed server: the tool rotates it, with the tool's own setting, never pgssl rotate --yes", () => {
+    const managed = [
+      ...detectConfigurationManagers(layout('patroni')),
+      ...detectConfigurationManagers(layout('crunchy-pgo', { ssl_cert_file: '/pgconf/tls/tls.crt' })),
+      ...detectConfigurationManagers(layout('pg_auto_failover')),
+      ...detectConfigurationManagers(layout('cloudnativepg', { ssl_cert_file: '/controller/certificates/server.crt' })),
+    ];
+    assert.deepEqual(managed.map((m) => m.tool), ['Patroni', 'Crunchy PGO', 'pg_auto_failover', 'CloudNativePG']);
+    for (const manager of managed) {
+      const next = rotateThroughManager(manager);
+      assert.ok(next.startsWith(`${manager.tool} manages this server (${manager.evidence[0]})`), next);
+      assert.ok(next.includes(`install the new certificate through ${manager.tool}.`), next);
+      assert.ok(next.endsWith(manager.fix), next);
+      assert.doesNotMatch(next, /pgssl rotate --yes/);
+    }
   });
 });
 

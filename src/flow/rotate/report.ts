@@ -1,4 +1,5 @@
 /** What `pgssl rotate` did, as data: rendered as text or returned as --json. */
+import type { ConfigurationManager } from '../../replication/managers.js';
 import type { TlsVerification } from '../../server/verifyTls.js';
 import { plannedRunReport, type ReportedError, type StepReport } from '../report.js';
 import type { SettingChange } from '../tlsSettings.js';
@@ -44,6 +45,8 @@ export interface RotateReport {
   dryRun: boolean;
   check: boolean;
   server?: { version: string; dataDirectory: string; port: number; systemIdentifier: string };
+  /** rotate --check on a server whose configuration a tool regenerates (status's `managers`); every other rotate refuses there. */
+  managers?: ConfigurationManager[];
   steps: StepReport[];
   /** The served certificate against the threshold (--if-expiring-within / --check). */
   expiry?: Expiry;

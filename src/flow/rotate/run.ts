@@ -18,6 +18,7 @@ import { ensureStateDir, serverStateDir } from '../../files/stateDir.js';
 import { localHostNames } from '../../certs/hostNames.js';
 import { defaultServerNames } from '../../certs/names.js';
 import { parseSubjectAltName } from '../../certs/x509.js';
+import { rotateThroughManager } from '../../replication/managers.js';
 import { isSocketHost } from '../../server/connectionTarget.js';
 import { fingerprintOf } from '../../server/verifyTls.js';
 import { probeAddressFor } from '../../status/listen.js';
@@ -55,9 +56,16 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
   return withRunSession(options.target, view, async (client, stop) => {
     try {
       announce(0);
-      let pre = await preflight(client, { lock: !readOnly });
+      // Only --check leaves the server as it is, so only it runs on a managed server (and names the
+      // manager); --dry-run stays refused like the rotation it previews (preflight.ts, ManagedServer).
+      const managed = options.check ? 'report' : 'refuse';
+      let pre = await preflight(client, { lock: !readOnly, managed });
       report.server = { version: pre.facts.versionText.split(' ').slice(0, 2).join(' '), dataDirectory: pre.dataDirectory, port: pre.port, systemIdentifier: pre.systemIdentifier };
       view.detail(`${report.server.version}, data directory ${pre.dataDirectory}`);
+      if (pre.managers.length > 0) {
+        report.managers = pre.managers;
+        for (const m of pre.managers) view.detail(`managed by ${m.tool} (${m.evidence[0]}): this check only reads; the certificate is rotated through ${m.tool}`);
+      }
       const state = options.stateDir ? { dir: options.stateDir, owner: dataDirectoryOwner(pre.dataDirectory) } : serverStateDir(pre.dataDirectory);
       const server = { systemIdentifier: pre.systemIdentifier, dataDirectory: pre.dataDirectory, port: pre.port };
       if (!readOnly) {
@@ -65,7 +73,7 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
         ensureStateDir(process.env, state.dir, state.owner);
       }
       report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: readOnly, view, command: 'rotate' });
-      if (report.recovered.length > 0) pre = await preflight(client, { lock: false });
+      if (report.recovered.length > 0) pre = await preflight(client, { lock: false, managed });
       step('preflight').status = 'done';
       stop.checkpoint();
 
@@ -87,7 +95,9 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
           if (!expiry.due) view.drop();
           step('certificates').status = 'done';
           report.exitCode = options.check && expiry.due ? ExitCode.checkFailed : ExitCode.ok;
-          if (options.check && expiry.due) report.nextSteps.push('pgssl rotate --yes issues a new certificate and swaps it in.');
+          if (options.check && expiry.due) {
+            report.nextSteps.push(...(pre.managers.length > 0 ? pre.managers.map(rotateThroughManager) : ['pgssl rotate --yes issues a new certificate and swaps it in.']));
+          }
           return report;
         }
       }
