@@ -47,11 +47,12 @@ export interface ServerBasics {
  * The checks every command that changes a server makes first, primary or
  * standby: version, superuser, allow_alter_system, that we run on the
  * server's host, and that no configuration manager regenerates its files.
- * Read-only; throws the refusal.
+ * `known`: the facts this session has just read (enable reads them first to
+ * choose its plan); otherwise they are read here. Read-only; throws the refusal.
  */
-export async function checkServerBasics(client: Client): Promise<ServerBasics> {
+export async function checkServerBasics(client: Client, known?: ServerFacts): Promise<ServerBasics> {
   const limitations: Limitation[] = [];
-  const facts = await discoverServerFacts(client, limitations);
+  const facts = known ?? (await discoverServerFacts(client, limitations));
   if (facts.major < minimumMajor) throw new OperationalError(`PostgreSQL ${facts.versionText.split(' ')[1]} is too old: pgssl supports 12 and later.`);
   if (!facts.isSuperuser) {
     throw new OperationalError(
@@ -75,8 +76,9 @@ export async function checkServerBasics(client: Client): Promise<ServerBasics> {
   return { facts, dataDirectory, port };
 }
 
-export async function preflight(client: Client, options: { lock: boolean }): Promise<Preflight> {
-  const { facts, dataDirectory, port } = await checkServerBasics(client);
+/** `options.facts`: as for checkServerBasics. Read-only but for the run lock (`options.lock`); throws the refusal. */
+export async function preflight(client: Client, options: { lock: boolean; facts?: ServerFacts }): Promise<Preflight> {
+  const { facts, dataDirectory, port } = await checkServerBasics(client, options.facts);
   const listen = readListenAddresses(facts.settings.listen_addresses?.value);
   if (listen.noTcp) {
     throw new OperationalError("listen_addresses is empty: the server accepts no TCP connections, so TLS can neither be used nor verified. Set listen_addresses (e.g. '*') and restart first; nothing was changed.");
