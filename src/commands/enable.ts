@@ -1,11 +1,11 @@
 /** `pgssl enable`: flags (or the wizard's answers) → the enable flow → report and exit code. */
-import { printJsonFailure, printJsonReport } from './jsonReport.js';
+import { printJsonFailure, printJsonReport, type RunReport } from './jsonReport.js';
 import { keySpecFrom, type KeyPairPem } from '../certs/keys.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { countdownToDeadline } from '../flow/confirm/countdown.js';
 import { confirmWith } from './confirm.js';
 import type { CertificateSource } from '../flow/certificateStep.js';
-import { runEnable } from '../flow/enable/run.js';
+import { runEnableOnServer, type EnableOutcome } from '../flow/enable/primaryOrStandby.js';
 import { emptyReport, type EnableReport } from '../flow/report.js';
 import { resolveConnectionTarget, type ConnectionFlags } from '../server/connectionTarget.js';
 import { textView } from '../ui/enableView.js';
@@ -13,11 +13,7 @@ import { interactivePrompter, nonInteractivePrompter } from '../ui/prompter.js';
 import { colourWanted, makeStyle, type Style } from '../ui/style.js';
 import { rewriteOptions, type HbaRewriteFlags } from './rewriteFlags.js';
 import { targetOrLocalServer } from './serverChoice.js';
-import { runStandbyEnable } from '../flow/standby/run.js';
 import { emptyStandbyReport, type StandbyReport } from '../flow/standby/report.js';
-import { withClient } from '../server/connect.js';
-import type { ConnectionTarget } from '../server/connectionTarget.js';
-import type { Prompter } from '../ui/prompter.js';
 
 export interface EnableFlags extends ConnectionFlags, HbaRewriteFlags {
   json?: boolean;
@@ -81,39 +77,61 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
   const prompter = interactive ? interactivePrompter() : nonInteractivePrompter(Boolean(flags.yes));
   // No server on the socket named: the wizard offers the local ones it sees; a script fails naming them.
   const target = await targetOrLocalServer(resolved, { prompter, yes: Boolean(flags.yes) });
-  if (await inRecovery(target, flags)) return standbyCommand(flags, target, primary, prompter, out, style);
-  if (caFileAlone) certificateSource(flags);
-  if (primary) throw new UsageError('--primary is for pgssl enable on a standby (it names the primary to check its walsender on); this server is not in recovery. Nothing was changed.');
-  let report: EnableReport;
+  const view = textView(out, style);
+  const dryRun = Boolean(flags.dryRun);
+  // --json: one document for every outcome. A failure before the plan is chosen (to connect, say) gets the primary
+  // plan's empty report, one on a standby the standby's; a flag the primary refuses is bad usage, whose document
+  // the CLI's top-level catch prints (no plan's steps), as before the plan was chosen on the run's own session.
+  let failureReport: (() => RunReport) | undefined = () => emptyReport(dryRun);
+  let outcome: EnableOutcome;
   try {
-    report = await runEnable({
-      target,
-      source: source ?? (interactive && !flags.yes ? undefined : { kind: 'new-ca' }),
-      san: flags.san ?? (interactive && !flags.yes ? undefined : []),
-      days: flags.days,
-      key,
-      certDir: flags.certDir,
-      allowNameMismatch: Boolean(flags.allowNameMismatch),
-      minTls,
-      keepCiphers: Boolean(flags.keepCiphers),
-      rewrite: rewriteOptions(flags),
-      terminateNonSsl: flags.terminateNonSsl,
-      dryRun: Boolean(flags.dryRun),
-      requireReady: Boolean(flags.requireReady),
-      yes: Boolean(flags.yes),
-      // Unset: the data directory owner's state folder, so root and postgres find the same runs.
-      stateDir: process.env.PGSSL_STATE_DIR || undefined,
-      walsenderWaitMs: flags.walsenderWait * 1000,
-      confirmWithin: flags.confirmWithin,
-      prompter,
-      view: textView(out, style),
-      prewarmedKeys: flags.prewarmedKeys,
+    outcome = await runEnableOnServer(target, view, (role) => {
+      if (role === 'standby') {
+        failureReport = () => emptyStandbyReport(dryRun);
+        refuseOnStandby(flags);
+        return { role, options: { target, caFile: flags.caFile, primary, dryRun, yes: Boolean(flags.yes), stateDir: process.env.PGSSL_STATE_DIR || undefined, waitMs: flags.walsenderWait * 1000, prompter, view } };
+      }
+      failureReport = undefined;
+      if (caFileAlone) certificateSource(flags);
+      if (primary) throw new UsageError('--primary is for pgssl enable on a standby (it names the primary to check its walsender on); this server is not in recovery. Nothing was changed.');
+      failureReport = () => emptyReport(dryRun);
+      return {
+        role,
+        options: {
+          target,
+          source: source ?? (interactive && !flags.yes ? undefined : { kind: 'new-ca' }),
+          san: flags.san ?? (interactive && !flags.yes ? undefined : []),
+          days: flags.days,
+          key,
+          certDir: flags.certDir,
+          allowNameMismatch: Boolean(flags.allowNameMismatch),
+          minTls,
+          keepCiphers: Boolean(flags.keepCiphers),
+          rewrite: rewriteOptions(flags),
+          terminateNonSsl: flags.terminateNonSsl,
+          dryRun,
+          requireReady: Boolean(flags.requireReady),
+          yes: Boolean(flags.yes),
+          // Unset: the data directory owner's state folder, so root and postgres find the same runs.
+          stateDir: process.env.PGSSL_STATE_DIR || undefined,
+          walsenderWaitMs: flags.walsenderWait * 1000,
+          confirmWithin: flags.confirmWithin,
+          prompter,
+          view,
+          prewarmedKeys: flags.prewarmedKeys,
+        },
+      };
     });
   } catch (error) {
-    // --json: one document for every outcome; a failure before the run began still gets one.
-    if (flags.json) printJsonFailure('enable', error, () => emptyReport(Boolean(flags.dryRun)));
+    if (flags.json && failureReport) printJsonFailure('enable', error, failureReport);
     throw error;
   }
+  if (outcome.role === 'standby') {
+    if (flags.json) printJsonReport('enable', outcome.report);
+    else out.write(standbySummary(outcome.report, style));
+    return outcome.report.exitCode;
+  }
+  const report = outcome.report;
   if (flags.json) printJsonReport('enable', report);
   else out.write(summary(report, style));
   // The wizard waits for the verdict on a confirm window; --yes and scripts leave it to pgssl confirm.
@@ -124,19 +142,9 @@ export async function enableCommand(flags: EnableFlags): Promise<number> {
   return report.exitCode;
 }
 
-/** pg_is_in_recovery(), asked before the plan is chosen (a failure to connect is reported by the run itself). */
-async function inRecovery(target: ConnectionTarget, flags: EnableFlags): Promise<boolean> {
-  try {
-    return await withClient(target, async (client) => (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0].r);
-  } catch (error) {
-    if (flags.json) printJsonFailure('enable', error, () => emptyReport(Boolean(flags.dryRun)));
-    throw error;
-  }
-}
-
-/** Flags of enable's primary plan that a standby cannot use. */
-function primaryOnlyFlags(flags: EnableFlags): string[] {
-  return [
+/** Flags of enable's primary plan that a standby cannot use: refused before any step, nothing changed. */
+function refuseOnStandby(flags: EnableFlags): void {
+  const unusable = [
     flags.selfSigned && '--self-signed',
     (flags.certFile || flags.keyFile) && '--cert-file/--key-file',
     (flags.caCert || flags.caKey) && '--ca-cert/--ca-key',
@@ -144,33 +152,9 @@ function primaryOnlyFlags(flags: EnableFlags): string[] {
     flags.terminateNonSsl && '--terminate-non-ssl',
     flags.requireReady && '--require-ready',
   ].filter((f): f is string => Boolean(f));
-}
-
-async function standbyCommand(flags: EnableFlags, target: ConnectionTarget, primary: ConnectionTarget | undefined, prompter: Prompter, out: NodeJS.WritableStream, style: Style): Promise<number> {
-  let report: StandbyReport;
-  try {
-    const unusable = primaryOnlyFlags(flags);
-    if (unusable.length > 0) {
-      throw new UsageError(`this server is a standby (pg_is_in_recovery()), where pgssl enable secures the replication connection (primary_conninfo) and installs no certificate: ${unusable.join(', ')} do not apply here. Nothing was changed. Run pgssl enable with those flags on the primary; here, --ca-file gives the primary's CA.`);
-    }
-    report = await runStandbyEnable({
-      target,
-      caFile: flags.caFile,
-      primary,
-      dryRun: Boolean(flags.dryRun),
-      yes: Boolean(flags.yes),
-      stateDir: process.env.PGSSL_STATE_DIR || undefined,
-      waitMs: flags.walsenderWait * 1000,
-      prompter,
-      view: textView(out, style),
-    });
-  } catch (error) {
-    if (flags.json) printJsonFailure('enable', error, () => emptyStandbyReport(Boolean(flags.dryRun)));
-    throw error;
+  if (unusable.length > 0) {
+    throw new UsageError(`this server is a standby (pg_is_in_recovery()), where pgssl enable secures the replication connection (primary_conninfo) and installs no certificate: ${unusable.join(', ')} do not apply here. Nothing was changed. Run pgssl enable with those flags on the primary; here, --ca-file gives the primary's CA.`);
   }
-  if (flags.json) printJsonReport('enable', report);
-  else out.write(standbySummary(report, style));
-  return report.exitCode;
 }
 
 function standbySummary(report: StandbyReport, s: Style): string {

@@ -62,11 +62,12 @@ export type ManagedServer = 'refuse' | 'report';
  * standby: version, superuser, allow_alter_system, that we run on the
  * server's host, and that no configuration manager regenerates its files
  * (unless `managed` is 'report': then the managers are returned).
- * Read-only; throws the refusal.
+ * `facts`: what this session has just read (enable reads them first to
+ * choose its plan); otherwise they are read here. Read-only; throws the refusal.
  */
-export async function checkServerBasics(client: Client, options: { managed?: ManagedServer } = {}): Promise<ServerBasics> {
+export async function checkServerBasics(client: Client, options: { managed?: ManagedServer; facts?: ServerFacts } = {}): Promise<ServerBasics> {
   const limitations: Limitation[] = [];
-  const facts = await discoverServerFacts(client, limitations);
+  const facts = options.facts ?? (await discoverServerFacts(client, limitations));
   if (facts.major < minimumMajor) throw new OperationalError(`PostgreSQL ${facts.versionText.split(' ')[1]} is too old: pgssl supports 12 and later.`);
   if (!facts.isSuperuser) {
     throw new OperationalError(
@@ -90,8 +91,9 @@ export async function checkServerBasics(client: Client, options: { managed?: Man
   return { facts, dataDirectory, port, managers };
 }
 
-export async function preflight(client: Client, options: { lock: boolean; managed?: ManagedServer }): Promise<Preflight> {
-  const { facts, dataDirectory, port, managers } = await checkServerBasics(client, { managed: options.managed });
+/** `options.facts` and `options.managed`: as for checkServerBasics. Read-only but for the run lock (`options.lock`); throws the refusal. */
+export async function preflight(client: Client, options: { lock: boolean; managed?: ManagedServer; facts?: ServerFacts }): Promise<Preflight> {
+  const { facts, dataDirectory, port, managers } = await checkServerBasics(client, { managed: options.managed, facts: options.facts });
   const listen = readListenAddresses(facts.settings.listen_addresses?.value);
   if (listen.noTcp) {
     throw new OperationalError("listen_addresses is empty: the server accepts no TCP connections, so TLS can neither be used nor verified. Set listen_addresses (e.g. '*') and restart first; nothing was changed.");

@@ -9,6 +9,12 @@ import type { ConnectionTarget } from '../server/connectionTarget.js';
 import type { EnableView } from '../ui/enableView.js';
 import { watchStopSignals, type StopWatch } from './signals.js';
 
+/** An open run session, as withRunSession hands it to the work. */
+export interface RunSession {
+  client: Client;
+  stop: StopWatch;
+}
+
 export async function withRunSession<T>(target: ConnectionTarget, view: EnableView, work: (client: Client, stop: StopWatch) => Promise<T>): Promise<T> {
   const stop = watchStopSignals((signal, duringUndo) => view.warn(duringUndo ? `${signal}: the undo goes on to the end, so that nothing is left half-way` : `${signal}: stopping after the current action`));
   let client: Client | undefined;
