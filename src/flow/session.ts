@@ -16,14 +16,16 @@ export interface RunSession {
 }
 
 export async function withRunSession<T>(target: ConnectionTarget, view: EnableView, work: (client: Client, stop: StopWatch) => Promise<T>): Promise<T> {
-  const stop = watchStopSignals((signal, duringUndo) => view.warn(duringUndo ? `${signal}: the undo goes on to the end, so that nothing is left half-way` : `${signal}: stopping after the current action`));
   let client: Client | undefined;
+  let stop: StopWatch | undefined;
   try {
+    // Until the session is open nothing has changed: a signal then (at a password prompt, say) ends pgssl at once.
     client = await openClient(target);
     client.on('error', () => undefined);
+    stop = watchStopSignals((signal, duringUndo) => view.warn(duringUndo ? `${signal}: the undo goes on to the end, so that nothing is left half-way` : `${signal}: stopping after the current action`));
     return await work(client, stop);
   } finally {
-    stop.release();
+    stop?.release();
     if (client) {
       // Probe sessions still closing must not outlive the run, nor count as live sessions.
       await settleClosing();

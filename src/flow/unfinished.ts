@@ -26,6 +26,8 @@ export interface UnfinishedContext {
   prompter: Prompter;
   yes: boolean;
   dryRun: boolean;
+  /** The flag that makes this run read-only, for the warnings a read-only run gives instead of undoing (default --dry-run). */
+  readOnlyFlag?: '--dry-run' | '--check';
   view: EnableView;
   command: string;
 }
@@ -43,7 +45,7 @@ export async function settleUnfinishedRuns(context: UnfinishedContext): Promise<
   if (unfinished.length === 0) return reverted;
   const described = unfinished.map(describeUnfinished).join('; ');
   if (context.dryRun) {
-    context.view.warn(`${described}. pgssl ${context.command} (without --dry-run) would undo it first, or run pgssl rollback.`);
+    context.view.warn(`${described}. pgssl ${context.command} (without ${context.readOnlyFlag ?? '--dry-run'}) would undo it first, or run pgssl rollback.`);
     return [];
   }
   if (!context.prompter.interactive && !context.yes) {
@@ -84,7 +86,7 @@ async function settleClosedConfirmWindows(context: UnfinishedContext): Promise<s
     dataDirectory: context.dataDirectory,
     mayRevert: context.dryRun ? 'a dry run changes nothing' : true,
   });
-  for (const closed of windows.mustRevert) context.view.warn(`${closed.journal}: ${closed.reason}; pgssl ${context.command} (without --dry-run) reverts it first`);
+  for (const closed of windows.mustRevert) context.view.warn(`${closed.journal}: ${closed.reason}; pgssl ${context.command} (without ${context.readOnlyFlag ?? '--dry-run'}) reverts it first`);
   for (const done of windows.reverted) {
     context.view.warn(`reverted ${done.journal}: ${done.reason}`);
     if (done.undo) reportUndo(done.undo, context.view);
@@ -93,7 +95,7 @@ async function settleClosedConfirmWindows(context: UnfinishedContext): Promise<s
   const open = windows.pending[0];
   if (open) {
     const message = `the pgssl enable in ${open.journal} is waiting for confirmation until ${open.deadline} (${open.secondsLeft} s left)`;
-    if (context.dryRun) context.view.warn(`${message}: pgssl ${context.command} (without --dry-run) would refuse to start until it is confirmed or reverted`);
+    if (context.dryRun) context.view.warn(`${message}: pgssl ${context.command} (without ${context.readOnlyFlag ?? '--dry-run'}) would refuse to start until it is confirmed or reverted`);
     else throw new OperationalError(`${message}; nothing was changed. Run pgssl confirm to keep it, or wait until it is reverted at the deadline (pgssl rollback reverts it now), then run pgssl ${context.command} again.`);
   }
   return windows.reverted.map((r) => r.journal);

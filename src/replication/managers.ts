@@ -143,7 +143,7 @@ function cloudNativePgEvidence({ dataDirectory, configFile, settings }: ServerLa
 /** The refusal enable/disable/rotate give, before any change. */
 export function managedServerMessage(managers: ConfigurationManager[]): string {
   const parts = managers.map((m) => `${m.tool} manages this server (${m.evidence.join('; ')}) and regenerates ${m.overwrites.join(', ')}: what pgssl would write there would be overwritten, or fight the tool. ${m.fix}`);
-  return `${parts.join(' ')} Nothing was changed. pgssl status still audits the result, and pgssl rotate --check still watches the certificate's expiry.`;
+  return `${parts.join(' ')} Nothing was changed. pgssl status still audits the result, and once the server serves TLS, pgssl rotate --check still watches its certificate's expiry.`;
 }
 
 /** rotate --check's next step on a managed server when the certificate is due: the tool rotates it, not pgssl. */

@@ -124,7 +124,7 @@ describe('a Patroni-managed server that serves TLS', () => {
       assert.equal(r.code, 2, `${what}: ${r.stderr}`);
       const json = parseJsonOutput(r);
       assert.equal(json.error.id, 'BAD_INPUT', what);
-      assert.match(json.error.message, /^Patroni manages this server \(.*patroni\.dynamic\.json.*\) and regenerates .*postgresql\.conf, .*pg_hba\.conf: .*postgresql\.parameters .*Nothing was changed\. .*pgssl rotate --check still watches/, what);
+      assert.match(json.error.message, /^Patroni manages this server \(.*patroni\.dynamic\.json.*\) and regenerates .*postgresql\.conf, .*pg_hba\.conf: .*postgresql\.parameters .*Nothing was changed\. .*pgssl rotate --check still watches its certificate's expiry\./, what);
       assert.equal(json.changed, false, what);
       assert.deepEqual(await snapshot(cluster, [state]), before, `${what} changed nothing`);
     }

@@ -19,6 +19,7 @@ import { parseJsonOutput, runPgssl } from '../support/cli.js';
 import { opensslServerCert, startCluster, type Cluster, type ClusterOptions } from '../support/cluster.js';
 import { snapshot } from '../support/snapshot.js';
 import { tempDir } from '../support/tempDir.js';
+import { treeSnapshot } from '../support/treeSnapshot.js';
 import { servedFingerprint, verifyFull } from '../support/served.js';
 import { installOpensslCert, turnSslOn } from '../support/tlsSetup.js';
 
@@ -205,6 +206,25 @@ describe('rotate refuses before any change', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /is passphrase-protected, and with ssl_passphrase_command_supports_reload = off PostgreSQL cannot load it at a reload .*; nothing was changed\. Set ssl_passphrase_command_supports_reload = on/);
     assert.deepEqual(await snapshot(cluster), before);
+  });
+});
+
+describe('rotate --check beside an unfinished run', () => {
+  it('only reads, even with --yes: warns that a rotate without --check would undo the run first, undoes nothing, exit 0 when not due', async () => {
+    const { cluster, state, pgssl } = await fresh();
+    assert.equal((await pgssl(['enable', '--yes'])).code, 0);
+    // Killed after its third journal write: a rotate that changed something and did not finish.
+    const killed = await pgssl(['rotate', '--yes'], { PGSSL_TEST_AFTER_JOURNAL_WRITE: '3:SIGKILL' });
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    const unfinished = newestJournal(state);
+    assert.ok(unfinished.entries.length > 0, 'the killed rotate registered changes');
+    const before = { server: await snapshot(cluster), state: treeSnapshot(state) };
+    const check = await pgssl(['rotate', '--check', '--yes', '--verbose']);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(`${check.stdout}${check.stderr}`, /an earlier pgssl rotate .* stopped half-way: .*\. pgssl rotate \(without --check\) would undo it first, or run pgssl rollback\./);
+    assert.doesNotMatch(`${check.stdout}${check.stderr}`, /without --dry-run/);
+    assert.deepEqual({ server: await snapshot(cluster), state: treeSnapshot(state) }, before, 'nothing undone, nothing written');
+    assert.equal((await pgssl(['rollback', '--non-interactive'])).code, 0, 'the unfinished run is still there to roll back');
   });
 });
 

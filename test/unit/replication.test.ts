@@ -130,7 +130,7 @@ describe('detectConfigurationManagers on fixture data directories', () => {
   it('the refusal names the tool, the evidence, the files and the fix, and says nothing was changed', () => {
     const message = managedServerMessage(detectConfigurationManagers(layout('patroni')));
     assert.match(message, /^Patroni manages this server \(.*patroni\.dynamic\.json.*\) and regenerates .*postgresql\.conf, .*pg_hba\.conf: .* Nothing was changed\./);
-    assert.match(message, /pgssl rotate --check still watches the certificate's expiry\.$/);
+    assert.match(message, /once the server serves TLS, pgssl rotate --check still watches its certificate's expiry\.$/);
   });
   it("rotate --check's next step when due on a managed server: the tool rotates it, with the tool's own setting, never pgssl rotate --yes", () => {
     const managed = [
