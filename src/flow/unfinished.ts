@@ -25,9 +25,8 @@ export interface UnfinishedContext {
   dataDirectory: string;
   prompter: Prompter;
   yes: boolean;
-  dryRun: boolean;
-  /** The flag that makes this run read-only, for the warnings a read-only run gives instead of undoing (default --dry-run). */
-  readOnlyFlag?: '--dry-run' | '--check';
+  /** The flag that makes this run read-only (it then warns instead of undoing or reverting); undefined for a run that changes the server. */
+  readOnly: '--dry-run' | '--check' | undefined;
   view: EnableView;
   command: string;
 }
@@ -44,8 +43,8 @@ export async function settleUnfinishedRuns(context: UnfinishedContext): Promise<
   const unfinished = journalsOf(context.state.dir, context.server, context.state.owner).filter((j) => isUnfinished(j)).reverse();
   if (unfinished.length === 0) return reverted;
   const described = unfinished.map(describeUnfinished).join('; ');
-  if (context.dryRun) {
-    context.view.warn(`${described}. pgssl ${context.command} (without ${context.readOnlyFlag ?? '--dry-run'}) would undo it first, or run pgssl rollback.`);
+  if (context.readOnly) {
+    context.view.warn(`${described}. pgssl ${context.command} (without ${context.readOnly}) would undo it first, or run pgssl rollback.`);
     return [];
   }
   if (!context.prompter.interactive && !context.yes) {
@@ -84,9 +83,9 @@ async function settleClosedConfirmWindows(context: UnfinishedContext): Promise<s
     client: context.client,
     target: context.target,
     dataDirectory: context.dataDirectory,
-    mayRevert: context.dryRun ? 'a dry run changes nothing' : true,
+    mayRevert: context.readOnly ? `a run with ${context.readOnly} changes nothing` : true,
   });
-  for (const closed of windows.mustRevert) context.view.warn(`${closed.journal}: ${closed.reason}; pgssl ${context.command} (without ${context.readOnlyFlag ?? '--dry-run'}) reverts it first`);
+  for (const closed of windows.mustRevert) context.view.warn(`${closed.journal}: ${closed.reason}; pgssl ${context.command} (without ${context.readOnly}) reverts it first`);
   for (const done of windows.reverted) {
     context.view.warn(`reverted ${done.journal}: ${done.reason}`);
     if (done.undo) reportUndo(done.undo, context.view);
@@ -95,7 +94,7 @@ async function settleClosedConfirmWindows(context: UnfinishedContext): Promise<s
   const open = windows.pending[0];
   if (open) {
     const message = `the pgssl enable in ${open.journal} is waiting for confirmation until ${open.deadline} (${open.secondsLeft} s left)`;
-    if (context.dryRun) context.view.warn(`${message}: pgssl ${context.command} (without ${context.readOnlyFlag ?? '--dry-run'}) would refuse to start until it is confirmed or reverted`);
+    if (context.readOnly) context.view.warn(`${message}: pgssl ${context.command} (without ${context.readOnly}) would refuse to start until it is confirmed or reverted`);
     else throw new OperationalError(`${message}; nothing was changed. Run pgssl confirm to keep it, or wait until it is reverted at the deadline (pgssl rollback reverts it now), then run pgssl ${context.command} again.`);
   }
   return windows.reverted.map((r) => r.journal);

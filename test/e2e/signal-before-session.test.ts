@@ -39,7 +39,6 @@ describe('a stop signal while the first connection is made', () => {
         child.stderr.on('data', (d) => (stderr += d));
         const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
         await connected;
-        const sent = Date.now();
         child.kill(signal);
         const end = await Promise.race([ended, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 5_000))]);
         if (end === 'still running') {
@@ -47,7 +46,6 @@ describe('a stop signal while the first connection is made', () => {
           assert.fail(`pgssl ${command} went on for 5 s after ${signal}: ${stderr}`);
         }
         assert.equal(end.signal, signal, `ended by the signal itself, not after a stop (${JSON.stringify(end)}): ${stderr}`);
-        assert.ok(Date.now() - sent < 5_000);
         assert.doesNotMatch(stderr, /stopping after the current action/);
         assert.deepEqual(readdirSync(state), [], 'no state folder content: no journal, no lock file');
       } finally {

@@ -89,7 +89,7 @@ export async function runDisable(options: DisableRunOptions): Promise<DisableRep
         checkStateDirUsable(state);
         ensureStateDir(process.env, state.dir, state.owner);
       }
-      report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: options.dryRun, view, command: 'disable' });
+      report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, readOnly: options.dryRun ? '--dry-run' : undefined, view, command: 'disable' });
       if (report.recovered.length > 0) pre = await preflight(client, { lock: false });
 
       const autoConf = await readAutoConfValues(client, pre.autoConfPath);

@@ -74,7 +74,7 @@ export async function runEnable(options: EnableOptions, session: RunSession, fac
       ensureStateDir(process.env, state.dir, state.owner);
     }
     const server = { systemIdentifier: pre.systemIdentifier, dataDirectory: pre.dataDirectory, port: pre.port };
-    report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: options.dryRun, view, command: 'enable' });
+    report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, readOnly: options.dryRun ? '--dry-run' : undefined, view, command: 'enable' });
     // The undo changed settings and files: plan from what the server has now (the run lock is already ours).
     if (report.recovered.length > 0) pre = await preflight(client, { lock: false });
     step('preflight').status = 'done';

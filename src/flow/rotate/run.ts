@@ -72,7 +72,7 @@ export async function runRotate(options: RotateOptions): Promise<RotateReport> {
         checkStateDirUsable(state);
         ensureStateDir(process.env, state.dir, state.owner);
       }
-      report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, dryRun: readOnly, readOnlyFlag: options.check ? '--check' : '--dry-run', view, command: 'rotate' });
+      report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory: pre.dataDirectory, prompter, yes: options.yes, readOnly: options.check ? '--check' : options.dryRun ? '--dry-run' : undefined, view, command: 'rotate' });
       if (report.recovered.length > 0) pre = await preflight(client, { lock: false, managed });
       step('preflight').status = 'done';
       stop.checkpoint();

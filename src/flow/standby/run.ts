@@ -68,7 +68,7 @@ export async function runStandbyEnable(options: StandbyOptions, session: RunSess
       ensureStateDir(process.env, state.dir, state.owner);
     }
     const server = { systemIdentifier, dataDirectory, port };
-    report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory, prompter, yes: options.yes, dryRun: options.dryRun, view, command: 'enable' });
+    report.recovered = await settleUnfinishedRuns({ state, server, client, target: options.target, dataDirectory, prompter, yes: options.yes, readOnly: options.dryRun ? '--dry-run' : undefined, view, command: 'enable' });
     const conninfo = await readPrimaryConninfo(client);
     const owner = dataDirectoryOwner(dataDirectory);
     const plan = await planStandby({ conninfo, major: facts.major, dataDirectory, owner, serverHome: owner ? homeOfUid(owner.uid) : undefined, caFile: options.caFile, state });
